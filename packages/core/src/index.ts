@@ -1,0 +1,5 @@
+export * from './backend/index.js';
+export * from './io/index.js';
+export * from './layers/index.js';
+export * from './ops/index.js';
+export * from './train/index.js';

@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs';
+import { Dense } from './dense.js';
+import { Layer, type LayerArgs } from './layer.js';
+
+export interface MultiHeadSelfAttentionArgs extends LayerArgs {
+  /** Model width; must be divisible by `numHeads`. */
+  dim: number;
+  numHeads: number;
+  /** Each token attends only to itself and earlier tokens (CLIP's text tower). Default false. */
+  causal?: boolean;
+  /** Bias on the q/k/v projection. Default true. */
+  qkvBias?: boolean;
+}
+
+// Large but finite: a fully masked row then softmaxes to uniform instead of NaN.
+const MASKED = -1e9;
+
+/**
+ * Multi-head self-attention with a key-padding mask: softmax(q·kᵀ/√d_head + mask)·v. Children `qkv`
+ * (one Dense to 3·dim, as timm/open_clip fuse it) and `out`.
+ */
+export class MultiHeadSelfAttention extends Layer {
+  static className = 'MoevlMultiHeadSelfAttention';
+  readonly dim: number;
+  readonly numHeads: number;
+  readonly headDim: number;
+  readonly causal: boolean;
+  readonly qkvBias: boolean;
+  readonly qkv: Dense;
+  readonly out: Dense;
+
+  constructor(args: MultiHeadSelfAttentionArgs) {
+    super(args);
+    if (!Number.isInteger(args.numHeads) || args.numHeads < 1 || args.dim % args.numHeads !== 0) {
+      throw new Error(
+        `MultiHeadSelfAttention ${this.name}: dim ${args.dim} must be divisible by numHeads ${args.numHeads}.`,
+      );
+    }
+    this.dim = args.dim;
+    this.numHeads = args.numHeads;
+    this.headDim = args.dim / args.numHeads;
+    this.causal = args.causal ?? false;
+    this.qkvBias = args.qkvBias ?? true;
+    this.qkv = this.addChild(
+      'qkv',
+      new Dense({
+        inputDim: args.dim,
+        units: 3 * args.dim,
+        useBias: this.qkvBias,
+        seed: this.childSeed('qkv'),
+      }),
+    );
+    this.out = this.addChild(
+      'out',
+      new Dense({ inputDim: args.dim, units: args.dim, seed: this.childSeed('out') }),
+    );
+  }
+
+  /**
+   * @param x [B, T, D]
+   * @param keyPaddingMask [B, T], 1 (or true) for real tokens, 0 for padding that no query may attend to.
+   */
+  apply(x: tf.Tensor, keyPaddingMask?: tf.Tensor): tf.Tensor {
+    if (x.rank !== 3 || x.shape[2] !== this.dim) {
+      throw new Error(`MultiHeadSelfAttention ${this.name}: expected [B, T, ${this.dim}], got [${x.shape}].`);
+    }
+    const [b, t] = x.shape;
+    if (
+      keyPaddingMask != null &&
+      (keyPaddingMask.rank !== 2 || keyPaddingMask.shape[0] !== b || keyPaddingMask.shape[1] !== t)
+    ) {
+      throw new Error(
+        `MultiHeadSelfAttention ${this.name}: keyPaddingMask must be [${b}, ${t}], got [${keyPaddingMask.shape}].`,
+      );
+    }
+    return tf.tidy(() => {
+      const h = this.numHeads;
+      const hd = this.headDim;
+      // [B, T, 3, H, hd] → [3, B, H, T, hd]
+      const qkv = tf.transpose(tf.reshape(this.qkv.apply(x), [b, t, 3, h, hd]), [2, 0, 3, 1, 4]);
+      const [q, k, v] = tf.unstack(qkv).map((m) => tf.reshape(m, [b * h, t, hd]));
+      let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)); // [B·H, T, T]
+      scores = tf.reshape(scores, [b, h, t, t]);
+      if (keyPaddingMask != null) {
+        const keep = tf.reshape(tf.cast(keyPaddingMask, 'float32'), [b, 1, 1, t]);
+        scores = tf.add(scores, tf.mul(tf.sub(1, keep), MASKED));
+      }
+      if (this.causal) {
+        const lower = tf.linalg.bandPart(tf.ones([t, t]), -1, 0);
+        scores = tf.add(scores, tf.mul(tf.sub(1, lower), MASKED));
+      }
+      const attn = tf.reshape(tf.softmax(scores), [b * h, t, t]);
+      const ctx = tf.reshape(tf.matMul(attn, v), [b, h, t, hd]);
+      return this.out.apply(tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, t, this.dim]));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      dim: this.dim,
+      numHeads: this.numHeads,
+      causal: this.causal,
+      qkvBias: this.qkvBias,
+    };
+  }
+}
+tf.serialization.registerClass(MultiHeadSelfAttention);

@@ -1,0 +1,3 @@
+export * from './gradient_check.js';
+export * from './leaks.js';
+export * from './backends.js';

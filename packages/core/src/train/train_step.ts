@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs';
+import type { AdamW } from './adamw.js';
+import { clipByGlobalNorm, globalNorm } from './clip.js';
+
+/**
+ * One optimisation step: loss and gradients, optional global-norm clipping, AdamW update, and numbers
+ * (not tensors) back for logging. It owns every tensor it creates, so a training loop that only calls
+ * `trainStep` holds tensor count constant, and it refuses to update the weights when the loss or the
+ * gradients are NaN/Inf: one bad batch would otherwise silently destroy a long run.
+ */
+
+/** What `lossFn` returns: the loss alone, or the loss with auxiliary scalars (e.g. MoE load-balancing). */
+export type LossFnResult = tf.Scalar | { loss: tf.Scalar; aux?: Record<string, tf.Scalar> };
+
+export interface TrainStepOptions {
+  /**
+   * Builds the loss from the variables. It runs under the gradient tape; every tensor it makes, including
+   * the returned loss and aux scalars, is freed by `trainStep`, so return fresh tensors, not ones you keep.
+   */
+  lossFn: () => LossFnResult;
+  /** Trainable variables by name, the same names the optimizer uses for its moments. */
+  vars: Record<string, tf.Variable>;
+  optimizer: AdamW;
+  /** Learning rate for this step (e.g. `schedule(optimizer.step)`); defaults to the optimizer's. */
+  lr?: number;
+  /** Clip gradients to this global L2 norm before the update; no clipping when omitted. */
+  clipNorm?: number;
+}
+
+export interface TrainStepResult {
+  loss: number;
+  /** Auxiliary scalars returned by `lossFn`, read to numbers. */
+  aux: Record<string, number>;
+  /** Global L2 norm of the gradients before clipping. */
+  gradNorm: number;
+}
+
+function readScalar(t: tf.Tensor): number {
+  return t.dataSync()[0];
+}
+
+/**
+ * Runs one step and returns the loss, auxiliary values and gradient norm as numbers.
+ *
+ * Variables that do not reach the loss get no gradient and are left untouched (see `AdamW`). Throws, with
+ * the weights and optimizer unchanged, when the loss or the gradient norm is not finite; the message gives
+ * the 0-based step (`optimizer.step`) and the value.
+ */
+export function trainStep(options: TrainStepOptions): TrainStepResult {
+  const { lossFn, vars, optimizer, lr, clipNorm } = options;
+  // tf.variableGrads keys gradients by the tfjs variable name, which is not the key in `vars`.
+  const keyOf = new Map<string, string>();
+  for (const [key, v] of Object.entries(vars)) {
+    const other = keyOf.get(v.name);
+    if (other != null) throw new Error(`trainStep: vars '${other}' and '${key}' are the same variable`);
+    keyOf.set(v.name, key);
+  }
+  const varList = Object.values(vars).filter((v) => v.trainable);
+  if (varList.length === 0) throw new Error('trainStep: vars holds no trainable variable');
+
+  // Aux scalars are made inside the gradient tape's tidy scope; keep them past it and free them below.
+  const auxTensors: Record<string, tf.Tensor> = {};
+  const created: tf.Tensor[] = [];
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = lossFn();
+      if (out instanceof tf.Tensor) return out;
+      for (const [name, t] of Object.entries(out.aux ?? {})) {
+        auxTensors[name] = tf.keep(t);
+        created.push(t);
+      }
+      return out.loss;
+    }, varList);
+    created.push(value);
+    let named: Record<string, tf.Tensor> = {};
+    for (const [tfName, g] of Object.entries(grads)) {
+      if (g == null) continue;
+      created.push(g);
+      named[keyOf.get(tfName)!] = g;
+    }
+
+    const step = optimizer.step;
+    const loss = readScalar(value);
+    if (!Number.isFinite(loss)) {
+      throw new Error(`trainStep: loss is ${loss} at step ${step}; weights were not updated`);
+    }
+    let gradNorm: number;
+    if (clipNorm != null) {
+      const clipped = clipByGlobalNorm(named, clipNorm);
+      named = clipped.grads;
+      created.push(...Object.values(named));
+      gradNorm = clipped.globalNorm;
+    } else {
+      gradNorm = globalNorm(named);
+    }
+    if (!Number.isFinite(gradNorm)) {
+      throw new Error(
+        `trainStep: gradient norm is ${gradNorm} at step ${step} (loss ${loss}); weights were not updated`,
+      );
+    }
+
+    const aux: Record<string, number> = {};
+    for (const [name, t] of Object.entries(auxTensors)) {
+      if (t.size !== 1) throw new Error(`trainStep: aux '${name}' must be a scalar, got shape [${t.shape}]`);
+      aux[name] = readScalar(t);
+    }
+
+    optimizer.applyGradients(named, vars, lr);
+    return { loss, aux, gradNorm };
+  } finally {
+    tf.dispose(created);
+  }
+}
