@@ -42,18 +42,115 @@ function unsortedSegmentSumWasm(args: {
   return out;
 }
 
-let registered = false;
+const WRAPPED = Symbol.for('moevl.wasmBatchMatMul');
 
-/** Registers the kernels the wasm backend lacks. Idempotent; leaves alone any kernel tfjs later ships. */
+interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}
+
+interface WasmKernels {
+  matMul: tf.KernelConfig;
+  transpose: tf.KernelConfig;
+}
+
+// Below this many FLOPs per batch entry the per-call overhead of splitting outweighs XNNPACK's speed-up
+// (e.g. the [S,1,K]×[S,K,D] combine of MoE), and above this many entries the kernel-call count dominates.
+const SPLIT_MIN_FLOPS = 100_000;
+const SPLIT_MAX_BATCH = 4096;
+
+/**
+ * tfjs-backend-wasm 4.22 runs `BatchMatMul` through XNNPACK only for a single, untransposed matrix
+ * product; transposed operands and batches > 1 fall back to a loop that is 10–25× slower. Measured here:
+ * [1576,384]ᵀ × [1576,1536] takes 1144 ms with the flag vs 45 ms after an explicit transpose, and attention's
+ * [48,197,197] × [48,197,64] 77 ms as one batched call vs 48 × 0.16 ms as single products. Every matMul
+ * gradient uses the transpose flags and attention is batched, so training spent most of its time there.
+ * The wrapper materialises transposes (memory-bound, a few ms) and runs large batches as single products,
+ * copying operands with plain heap copies (tfjs' Slice kernel costs milliseconds per call).
+ */
+function wrapBatchMatMul(k: WasmKernels): tf.KernelFunc {
+  const wrapped = (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
+    const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    const backend = args.backend as WasmBackendLike & { disposeData(id: tf.DataId): boolean };
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const batch = batchA.reduce((x, y) => x * y, 1);
+    const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
+    const m = attrs.transposeA ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2];
+    const kDim = attrs.transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
+    const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const split =
+      sameBatch &&
+      a.dtype === 'float32' &&
+      b.dtype === 'float32' &&
+      batch > 1 &&
+      batch <= SPLIT_MAX_BATCH &&
+      2 * m * kDim * n >= SPLIT_MIN_FLOPS;
+    if (!attrs.transposeA && !attrs.transposeB && !split) return k.matMul.kernelFunc(args as never);
+    const run = (cfg: tf.KernelConfig, inputs: object, kernelAttrs: object) =>
+      cfg.kernelFunc({ inputs, backend: args.backend, attrs: kernelAttrs } as never) as tf.TensorInfo;
+    const temps: tf.TensorInfo[] = [];
+    const keep = (t: tf.TensorInfo) => (temps.push(t), t);
+    const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
+      const r = x.shape.length;
+      const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+      return keep(run(k.transpose, { x }, { perm }));
+    };
+    try {
+      const a2 = attrs.transposeA ? swapLast(a) : a;
+      const b2 = attrs.transposeB ? swapLast(b) : b;
+      const flat = { ...args.attrs, transposeA: false, transposeB: false };
+      if (!split) return run(k.matMul, { a: a2, b: b2 }, flat);
+      const out = backend.makeOutput([...batchA, m, n], 'float32');
+      const [sa, sb, so] = [m * kDim, kDim * n, m * n];
+      for (let i = 0; i < batch; i++) {
+        // Fresh operands every time: the wasm backend caches XNNPACK operators (with packed weights) by the
+        // id of the right operand, so refilling one buffer would silently reuse the first entry's weights.
+        const ai = keep(backend.makeOutput([1, m, kDim], 'float32'));
+        const bi = keep(backend.makeOutput([1, kDim, n], 'float32'));
+        // Views are re-taken after every allocation: growing the wasm heap detaches old ones.
+        backend.typedArrayFromHeap(ai).set(backend.typedArrayFromHeap(a2).subarray(i * sa, (i + 1) * sa));
+        backend.typedArrayFromHeap(bi).set(backend.typedArrayFromHeap(b2).subarray(i * sb, (i + 1) * sb));
+        const part = run(k.matMul, { a: ai, b: bi }, flat);
+        backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(part).subarray(0, so), i * so);
+        backend.disposeData(part.dataId);
+        backend.disposeData(ai.dataId);
+        backend.disposeData(bi.dataId);
+        temps.length -= 2;
+      }
+      return out;
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  };
+  (wrapped as unknown as Record<symbol, boolean>)[WRAPPED] = true;
+  return wrapped as unknown as tf.KernelFunc;
+}
+
+/**
+ * Registers the kernels the wasm backend lacks and wraps the slow ones. Idempotent, and safe to call
+ * before `@tensorflow/tfjs-backend-wasm` is loaded (`initBackend` calls it again after loading it). Leaves
+ * alone any kernel that a later tfjs version ships.
+ */
 export function registerWasmKernels(): void {
-  if (registered) return;
-  registered = true;
   if (tf.getKernel('UnsortedSegmentSum', 'wasm') == null) {
     tf.registerKernel({
       kernelName: 'UnsortedSegmentSum',
       backendName: 'wasm',
       kernelFunc: unsortedSegmentSumWasm as unknown as tf.KernelFunc,
     });
+  }
+  const get = (name: string) => tf.getKernel(name, 'wasm');
+  const kernels = {
+    matMul: get('BatchMatMul'),
+    transpose: get('Transpose'),
+  };
+  const complete = Object.values(kernels).every((cfg) => cfg != null);
+  if (complete && !(kernels.matMul.kernelFunc as unknown as Record<symbol, boolean>)[WRAPPED]) {
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({ ...kernels.matMul, kernelFunc: wrapBatchMatMul(kernels as WasmKernels) });
   }
 }
 

@@ -20,13 +20,16 @@ export interface TokenContext {
   [key: string]: unknown;
 }
 
+/** A metric as plain data: JSON-serialisable, no tensors to dispose. */
+export type MetricValue = number | null | number[] | number[][] | { [key: string]: MetricValue };
+
 /** Output of a layer in the MLP slot: the tokens, plus losses and metrics returned as data (vmoe style). */
 export interface FeedForwardOutput {
   y: tf.Tensor;
   /** Unweighted or weighted auxiliary losses by name; the block passes them up, the trainer sums them. */
   auxLosses?: Record<string, tf.Scalar>;
-  /** Routing metrics by name (load, success rate, ...). */
-  metrics?: Record<string, tf.Tensor>;
+  /** Routing metrics by name (load, success rate, usage matrices), as plain numbers ready to log. */
+  metrics?: Record<string, MetricValue>;
 }
 
 /** The contract of the pluggable MLP slot of `TransformerBlock`: `[B, T, D] → [B, T, D]`. */

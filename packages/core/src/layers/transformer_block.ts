@@ -89,17 +89,20 @@ export class TransformerBlock extends Layer {
 
   /** x [B, T, D] → {y [B, T, D], auxLosses, metrics} from the MLP slot. */
   forward(x: tf.Tensor, ctx: TransformerBlockContext = { training: false }): FeedForwardOutput {
-    return tf.tidy(() => {
+    let metrics: FeedForwardOutput['metrics'] = {};
+    const out = tf.tidy(() => {
       const h = tf.add(x, this.attn.apply(this.ln1.apply(x), ctx.tokenMask));
       const ff = this.mlp.forward(this.ln2.apply(h), ctx);
-      return { y: tf.add(h, ff.y), auxLosses: ff.auxLosses ?? {}, metrics: ff.metrics ?? {} };
-    }) as unknown as FeedForwardOutput;
+      metrics = ff.metrics ?? {};
+      return { y: tf.add(h, ff.y), auxLosses: ff.auxLosses ?? {} };
+    });
+    return { y: out.y, auxLosses: out.auxLosses, metrics };
   }
 
   /** Forward pass returning only the tokens. */
   apply(x: tf.Tensor, ctx?: TransformerBlockContext): tf.Tensor {
     const out = this.forward(x, ctx);
-    tf.dispose([...Object.values(out.auxLosses ?? {}), ...Object.values(out.metrics ?? {})]);
+    tf.dispose(Object.values(out.auxLosses ?? {}));
     return out.y;
   }
 

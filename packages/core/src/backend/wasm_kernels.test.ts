@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { countLeakedTensors } from '../testing/leaks.js';
+import { useBackend } from './init_backend.js';
+
+// The wasm kernels we register or wrap must agree with the reference cpu backend on the same inputs.
+async function onBoth<T>(
+  f: () => tf.Tensor,
+): Promise<{ wasm: Float32Array; cpu: Float32Array; shape: number[] }> {
+  await useBackend('cpu');
+  const c = f();
+  const cpu = c.dataSync() as Float32Array;
+  c.dispose();
+  await useBackend('wasm');
+  const w = f();
+  const out = { wasm: w.dataSync() as Float32Array, cpu, shape: w.shape };
+  w.dispose();
+  return out;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('wasm kernels', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  const cases: Array<[string, number[], number[], boolean, boolean]> = [
+    ['2-D, transposeA', [64, 48], [64, 80], true, false],
+    ['2-D, transposeB', [48, 64], [80, 64], false, true],
+    ['2-D, both', [64, 48], [80, 64], true, true],
+    // Batched and large enough per entry to take the split path; distinct right operands per entry
+    // catch a stale XNNPACK weight cache.
+    ['batched, split path', [12, 40, 50], [12, 50, 60], false, false],
+    ['batched rank 4, transposeB, split path', [2, 3, 40, 50], [2, 3, 60, 50], false, true],
+    ['batched, tiny entries (no split)', [30, 1, 4], [30, 4, 5], false, false],
+  ];
+  for (const [name, sa, sb, ta, tb] of cases) {
+    it(`BatchMatMul ${name} matches cpu`, async () => {
+      const a = Array.from({ length: sa.reduce((x, y) => x * y) }, (_, i) => Math.sin(i * 0.37));
+      const b = Array.from({ length: sb.reduce((x, y) => x * y) }, (_, i) => Math.cos(i * 0.11));
+      const r = await onBoth(() => tf.tidy(() => tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb), ta, tb)));
+      expect(maxAbsDiff(r.wasm, r.cpu)).toBeLessThan(1e-3);
+      const x = tf.tensor(a, sa);
+      const y = tf.tensor(b, sb);
+      expect(await countLeakedTensors(() => tf.matMul(x, y, ta, tb))).toBe(0);
+      const bytes = tf.memory().numBytes;
+      tf.dispose(tf.matMul(x, y, ta, tb));
+      expect(tf.memory().numBytes).toBe(bytes);
+      tf.dispose([x, y]);
+    });
+  }
+
+  it('UnsortedSegmentSum matches cpu, dropping negative and out-of-range ids', async () => {
+    const x = Array.from({ length: 7 * 3 }, (_, i) => i * 0.5 - 3);
+    const ids = [2, 0, -1, 2, 5, 1, 0];
+    const r = await onBoth(() =>
+      tf.tidy(() => tf.unsortedSegmentSum(tf.tensor2d(x, [7, 3]), tf.tensor1d(ids, 'int32'), 4)),
+    );
+    expect(r.shape).toEqual([4, 3]);
+    expect(Array.from(r.wasm)).toEqual(Array.from(r.cpu));
+  });
+});

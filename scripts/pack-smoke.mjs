@@ -1,0 +1,75 @@
+// "Install individual packages" as a user would: pack each published package, install the tarballs into
+// an empty project with only their declared dependencies and peers (from the registry), and run a short
+// script against the installed copy. Catches missing files, wrong `exports`, and undeclared dependencies
+// that a workspace hides.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+// Packages that are implemented so far, in dependency order; later issues add theirs.
+const PACKAGES = ['core'];
+const SMOKE = {
+  core: `
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, topK, writeSafetensors, readSafetensors, runSelfCheck } from '@moevl/core';
+import { checkGradients } from '@moevl/core/testing';
+const report = await initBackend();
+if (report.backend !== 'wasm') throw new Error('expected the wasm default, got ' + report.backend);
+const x = tf.tensor2d([[0.1, 2, -1], [3, 0.5, 1.5]]);
+const { maxRelativeError } = checkGradients((a) => topK(a, 2).values, [x]);
+if (!(maxRelativeError < 1e-3)) throw new Error('topK gradient check failed: ' + maxRelativeError);
+const path = process.argv[2] + '/x.safetensors';
+await writeSafetensors(path, { x }, { note: 'smoke' });
+const back = await readSafetensors(path);
+if (back.metadata.note !== 'smoke' || back.tensors.x.shape.join() !== '2,3') throw new Error('safetensors round-trip failed');
+const r = runSelfCheck({ steps: 5 });
+if (r.leakedTensors !== 0) throw new Error('self-check leaked tensors');
+console.log('@moevl/core smoke OK on', report.backend, '- loss', r.losses[0].toFixed(3), '->', r.losses[4].toFixed(3));
+`,
+};
+
+const work = mkdtempSync(join(tmpdir(), 'moevl-pack-'));
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+try {
+  const tarballs = {};
+  for (const name of PACKAGES) {
+    const out = run('npm', ['pack', '--json', '--pack-destination', work], join(root, 'packages', name));
+    const info = JSON.parse(out)[0];
+    const leaked = info.files.filter((f) => /\.test\.|\/src\//.test(f.path));
+    if (leaked.length > 0)
+      throw new Error(
+        `@moevl/${name} tarball ships test or source files: ${leaked.map((f) => f.path).join(', ')}`,
+      );
+    tarballs[`@moevl/${name}`] = `file:${join(work, info.filename)}`;
+  }
+  const project = join(work, 'project');
+  execFileSync('mkdir', ['-p', project]);
+  writeFileSync(
+    join(project, 'package.json'),
+    // vitest is the optional peer that `@moevl/*/testing` (gradient checker, per-backend suites) needs.
+    JSON.stringify(
+      {
+        name: 'moevl-smoke',
+        private: true,
+        type: 'module',
+        dependencies: tarballs,
+        devDependencies: { vitest: '^4.1.0' },
+      },
+      null,
+      2,
+    ),
+  );
+  process.stdout.write(`pack-smoke: installing ${Object.keys(tarballs).join(', ')} into an empty project…\n`);
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], project);
+  for (const name of PACKAGES) {
+    writeFileSync(join(project, `smoke-${name}.mjs`), SMOKE[name]);
+    process.stdout.write(run('node', [`smoke-${name}.mjs`, project], project));
+  }
+  const installed = readdirSync(join(project, 'node_modules', '@moevl'));
+  console.log(`pack-smoke: ${installed.length} package(s) installed and checked: ${installed.join(', ')}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
