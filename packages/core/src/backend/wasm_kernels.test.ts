@@ -4,7 +4,7 @@ import { countLeakedTensors } from '../testing/leaks.js';
 import { useBackend } from './init_backend.js';
 
 // The wasm kernels we register or wrap must agree with the reference cpu backend on the same inputs.
-async function onBoth<T>(
+async function onBoth(
   f: () => tf.Tensor,
 ): Promise<{ wasm: Float32Array; cpu: Float32Array; shape: number[] }> {
   await useBackend('cpu');
