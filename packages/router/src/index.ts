@@ -1,4 +1,3 @@
-/**
- * @moevl/router — skeleton. The issue that builds this package fills it; see the root README for the plan.
- */
-export const PACKAGE_NAME = '@moevl/router';
+export * from './assignment/index.js';
+export * from './losses/index.js';
+export * from './metrics/index.js';

@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs';
+import { topK } from '@moevl/core';
+import { bufferPositions } from './buffer_positions.js';
+import { checkCapacity, readGates, readMask } from './gates_input.js';
+
+export interface AssignTopKOptions {
+  /** Experts per token (K). */
+  k: number;
+  /** Buffer slots per expert (C), e.g. from `computeCapacity`. */
+  capacity: number;
+  /**
+   * Batch Priority Routing (Riquelme et al. 2021, V-MoE): tokens claim slots in order of descending top-1
+   * gate instead of token order, so under tight capacity the tokens the router is most sure about survive.
+   * Ties keep token order (a stable sort, like vmoe's).
+   */
+  batchPriority?: boolean;
+  /**
+   * Divide each token's top-k gates by their sum (tutel / GShard top-2 style), computed before dropping.
+   * V-MoE does not renormalise: its combine weights are the raw softmax gates.
+   */
+  renormalize?: boolean;
+  /** `[S]` token mask: 0 = padding, which takes no buffer slot and gets position −1 and weight 0. */
+  mask?: tf.Tensor1D;
+}
+
+/** A token-choice routing decision, in the index form `dispatchTokens` / `combineTokens` consume. */
+export interface TopKAssignment {
+  /** `[S, K]` int32: the expert of each choice, best first. Set for dropped and masked choices too. */
+  expertIndex: tf.Tensor2D;
+  /** `[S, K]` int32: the slot in that expert's buffer, in [0, C), or −1 when the choice is dropped. */
+  position: tf.Tensor2D;
+  /** `[S, K]` float32: the gate of each kept choice (differentiable w.r.t. gates), exactly 0 if dropped. */
+  combineWeights: tf.Tensor2D;
+}
+
+/**
+ * Smallest sum of top-k gates we divide by when renormalising: float32 machine epsilon, the clamp tutel
+ * uses, so an all-zero row gives weights 0 instead of NaN.
+ */
+const RENORMALIZE_EPS = 1.1920929e-7;
+
+/** Tokens in slot-claiming order: all real tokens, sorted by descending top-1 gate under BPR. */
+function tokenOrder(
+  gates: ArrayLike<number>,
+  experts: number,
+  expertIndex: Int32Array,
+  k: number,
+  keep: Uint8Array | null,
+  batchPriority: boolean,
+): number[] {
+  const order: number[] = [];
+  for (let s = 0; s < gates.length / experts; s++) if (keep == null || keep[s]) order.push(s);
+  if (batchPriority) {
+    const priority = (s: number) => gates[s * experts + expertIndex[s * k]];
+    // Array.prototype.sort is stable (ES2019): equal top-1 gates keep token order.
+    order.sort((a, b) => {
+      const pa = priority(a);
+      const pb = priority(b);
+      return pa === pb ? 0 : pa < pb ? 1 : -1;
+    });
+  }
+  return order;
+}
+
+/**
+ * Token-choice top-k assignment, the step between gating and dispatch in V-MoE's router
+ * (`NoisyTopExpertsPerItemRouter`): each token picks its K largest gates; the choices then claim slots in
+ * the chosen experts' buffers, K-major (all 1st choices first), optionally in Batch Priority order; a choice
+ * that finds its expert's C slots full is dropped.
+ *
+ * Only the combine weights are differentiable: the choice of experts and the positions are integer
+ * decisions made in JS over the gate values (core `topK`, ties to the lower expert index), and the gradient
+ * flows to exactly the kept (token, expert) gates. Every returned tensor is new; the caller disposes them.
+ */
+export function assignTopK(gates: tf.Tensor2D, options: AssignTopKOptions): TopKAssignment {
+  const op = 'assignTopK';
+  const { k, capacity, batchPriority = false, renormalize = false } = options;
+  const { values, tokens, experts } = readGates(op, gates);
+  if (!Number.isInteger(k) || k < 1 || k > experts) {
+    throw new Error(`${op}: k must be an integer in [1, ${experts}] (the number of experts), got ${k}.`);
+  }
+  checkCapacity(op, capacity);
+  const keep = readMask(op, options.mask, tokens);
+
+  return tf.tidy(() => {
+    const top = topK(gates, k);
+    const expertIndex = top.indices as tf.Tensor2D;
+    const indexData = expertIndex.dataSync() as Int32Array;
+    const order = tokenOrder(values, experts, indexData, k, keep, batchPriority);
+    const positionData = bufferPositions({
+      expertIndex: indexData,
+      tokens,
+      k,
+      numExperts: experts,
+      capacity,
+      order,
+    });
+    const keptData = new Uint8Array(positionData.length);
+    for (let i = 0; i < keptData.length; i++) keptData[i] = positionData[i] >= 0 ? 1 : 0;
+
+    let weights = top.values;
+    if (renormalize) {
+      weights = tf.div(weights, tf.maximum(tf.sum(weights, 1, true), tf.scalar(RENORMALIZE_EPS)));
+    }
+    // `where` rather than a multiply by the 0/1 mask: a dropped weight is +0 even for a negative or
+    // infinite gate, and the gradient of a dropped choice is exactly 0.
+    const kept = tf.tensor2d(keptData, [tokens, k], 'bool');
+    const combineWeights = tf.where(kept, weights, tf.zerosLike(weights)) as tf.Tensor2D;
+    const position = tf.tensor2d(positionData, [tokens, k], 'int32');
+    return { expertIndex, position, combineWeights };
+  });
+}
