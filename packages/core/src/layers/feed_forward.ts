@@ -21,7 +21,7 @@ export interface TokenContext {
 }
 
 /** A metric as plain data: JSON-serialisable, no tensors to dispose. */
-export type MetricValue = number | null | number[] | number[][] | { [key: string]: MetricValue };
+export type MetricValue = number | string | boolean | null | MetricValue[] | { [key: string]: MetricValue };
 
 /** Output of a layer in the MLP slot: the tokens, plus losses and metrics returned as data (vmoe style). */
 export interface FeedForwardOutput {
