@@ -1,3 +1,6 @@
 export * from './assignment/index.js';
 export * from './losses/index.js';
 export * from './metrics/index.js';
+export * from './moe/index.js';
+export * from './registry/index.js';
+export * from './routers/index.js';

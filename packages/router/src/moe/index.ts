@@ -1,0 +1,1 @@
+export * from './moe_layer.js';

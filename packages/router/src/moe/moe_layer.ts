@@ -1,0 +1,189 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  type ActivationName,
+  type FeedForwardLayer,
+  type FeedForwardOutput,
+  Layer,
+  type LayerArgs,
+  type TokenContext,
+  activation,
+  checkActivation,
+  combineTokens,
+  dispatchTokens,
+} from '@moevl/core';
+import { type RouterRegistry, defaultRouterRegistry } from '../registry/registry.js';
+import type { Router, RouterContext, RouterSpec, RoutingResult } from '../routers/contract.js';
+
+export interface MoELayerArgs extends LayerArgs {
+  /** Token width D (input and output). */
+  dim: number;
+  /** Hidden width of each expert MLP (ViT: 4·D). */
+  hiddenDim: number;
+  numExperts: number;
+  /** Router strategy and its options. Default `{ name: 'top-k', options: {} }` (V-MoE/LIMoE defaults). */
+  router?: RouterSpec;
+  /** Expert activation. Default `gelu`. */
+  activation?: ActivationName;
+  /** Where the router name is looked up. Default: `defaultRouterRegistry`. Not serialised. */
+  registry?: RouterRegistry;
+}
+
+/** Hosts a router's weights in the layer tree, so checkpoints and optimisers see them under `router/`. */
+class RouterWeights extends Layer {
+  constructor(readonly router: Router) {
+    super({ name: 'router' });
+  }
+  override namedWeights(): Record<string, tf.Variable> {
+    return this.router.namedWeights();
+  }
+  override dispose(): void {
+    this.router.dispose();
+  }
+}
+
+/** Token ids per token `[S]` from a per-batch (`number` or `[B]`) or per-token (`[B, T]`) task id. */
+function perToken(value: number | tf.Tensor | undefined, b: number, t: number): tf.Tensor1D | undefined {
+  if (value == null) return undefined;
+  if (typeof value === 'number') return tf.fill([b * t], value, 'int32') as tf.Tensor1D;
+  const ids = tf.cast(value, 'int32');
+  if (value.rank === 1 && value.shape[0] === b)
+    return tf.reshape(tf.tile(tf.reshape(ids, [b, 1]), [1, t]), [-1]);
+  if (value.rank === 2 && value.shape[0] === b && value.shape[1] === t) return tf.reshape(ids, [-1]);
+  throw new Error(
+    `MoELayer: expected a per-batch [${b}] or per-token [${b}, ${t}] id tensor, got [${value.shape}].`,
+  );
+}
+
+/**
+ * A sparse mixture-of-experts MLP for the MLP slot of core's `TransformerBlock`: a router from the
+ * registry plus E expert MLPs stored as stacked weights (`experts/w1 [E, D, H]`, …). Tokens are moved into
+ * per-expert buffers `[E, C, D]`, all experts run as one batched matmul, and outputs are combined back with
+ * the router's weights; dropped tokens get zero here and keep their value through the block's residual.
+ * Soft MoE results (dense dispatch/combine) run through the same experts.
+ */
+export class MoELayer extends Layer implements FeedForwardLayer {
+  static className = 'MoevlMoELayer';
+  readonly dim: number;
+  readonly hiddenDim: number;
+  readonly numExperts: number;
+  readonly activation: ActivationName;
+  readonly router: Router;
+  readonly routerName: string;
+  private w1!: tf.Variable;
+  private b1!: tf.Variable;
+  private w2!: tf.Variable;
+  private b2!: tf.Variable;
+
+  constructor(args: MoELayerArgs) {
+    super(args);
+    for (const key of ['dim', 'hiddenDim', 'numExperts'] as const) {
+      if (!Number.isInteger(args[key]) || args[key] < 1) {
+        throw new Error(`MoELayer ${this.name}: ${key} must be a positive integer, got ${args[key]}.`);
+      }
+    }
+    this.dim = args.dim;
+    this.hiddenDim = args.hiddenDim;
+    this.numExperts = args.numExperts;
+    this.activation = checkActivation(args.activation ?? 'gelu', `MoELayer ${this.name}`);
+    const spec = args.router ?? { name: 'top-k', options: {} };
+    this.routerName = spec.name;
+    this.router = (args.registry ?? defaultRouterRegistry).create({
+      name: spec.name,
+      options: {
+        ...spec.options,
+        inputDim: this.dim,
+        numExperts: this.numExperts,
+        seed: this.childSeed('router'),
+      },
+    });
+    this.addChild('router', new RouterWeights(this.router));
+  }
+
+  protected override build(): void {
+    const [e, d, h] = [this.numExperts, this.dim, this.hiddenDim];
+    // Xavier-uniform per expert matrix (fans D and H, not E·D: the expert axis is not a fan).
+    const uniform = (name: string, shape: number[], fanIn: number, fanOut: number) => {
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      const v = tf.randomUniform(shape, -limit, limit, 'float32', this.childSeed(name));
+      const variable = this.adoptWeight(name, v);
+      return variable;
+    };
+    this.w1 = uniform('experts/w1', [e, d, h], d, h);
+    this.b1 = this.addWeight('experts/b1', [e, 1, h], 'zeros');
+    this.w2 = uniform('experts/w2', [e, h, d], h, d);
+    this.b2 = this.addWeight('experts/b2', [e, 1, d], 'zeros');
+  }
+
+  private adoptWeight(name: string, value: tf.Tensor): tf.Variable {
+    const v = this.addWeight(name, value.shape, 'zeros');
+    v.assign(value);
+    value.dispose();
+    return v;
+  }
+
+  /** Runs the E expert MLPs on their buffers: `[E, C, D] → [E, C, D]`. */
+  private experts(buffers: tf.Tensor3D): tf.Tensor3D {
+    const h = activation(this.activation, tf.add(tf.matMul(buffers, this.w1 as tf.Tensor3D), this.b1));
+    return tf.add(tf.matMul(h as tf.Tensor3D, this.w2 as tf.Tensor3D), this.b2) as tf.Tensor3D;
+  }
+
+  /** Routes and runs tokens `[S, D]`; returns `[S, D]` and the routing result's losses and metrics. */
+  routeAndRun(x: tf.Tensor2D, ctx: RouterContext): { y: tf.Tensor2D; routing: RoutingResult } {
+    this.ensureBuilt();
+    const routing = this.router.route(x, ctx);
+    const [e, c] = [this.numExperts, routing.capacity];
+    const y = tf.tidy(() => {
+      if (routing.kind === 'sparse') {
+        const buffers = dispatchTokens(x, routing.expertIndex, routing.position, e, c);
+        return combineTokens(
+          this.experts(buffers),
+          routing.expertIndex,
+          routing.position,
+          routing.combineWeights,
+        );
+      }
+      const slotsIn = tf.matMul(routing.dispatchWeights, x, true, false); // [E·C, D]
+      const out = this.experts(tf.reshape(slotsIn, [e, c, this.dim]) as tf.Tensor3D);
+      return tf.matMul(routing.combineWeights, tf.reshape(out, [e * c, this.dim])) as tf.Tensor2D;
+    });
+    return { y, routing };
+  }
+
+  /** The MLP-slot contract: `[B, T, D]` with the block's token context. */
+  forward(x: tf.Tensor, ctx: TokenContext): FeedForwardOutput {
+    if (x.rank !== 3 || x.shape[2] !== this.dim) {
+      throw new Error(`MoELayer ${this.name}: expected [B, T, ${this.dim}], got [${x.shape}].`);
+    }
+    const [b, t] = x.shape;
+    let metrics: FeedForwardOutput['metrics'] = {};
+    const out = tf.tidy(() => {
+      const rctx: RouterContext = {
+        training: ctx.training,
+        mask: ctx.tokenMask != null ? (tf.reshape(ctx.tokenMask, [-1]) as tf.Tensor1D) : undefined,
+        modality: perToken(ctx.modality, b, t),
+        numModalities: ctx.numModalities as number | undefined,
+        task: perToken(ctx.task, b, t),
+        numTasks: ctx.numTasks as number | undefined,
+        tokenIds: perToken(ctx.tokenIds as tf.Tensor | undefined, b, t),
+        rng: ctx.rng,
+      };
+      const { y, routing } = this.routeAndRun(tf.reshape(x, [b * t, this.dim]) as tf.Tensor2D, rctx);
+      metrics = routing.metrics;
+      return { y: tf.reshape(y, [b, t, this.dim]), auxLosses: routing.auxLosses };
+    });
+    return { y: out.y, auxLosses: out.auxLosses, metrics };
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const { inputDim: _i, numExperts: _e, seed: _s, ...options } = this.router.getOptions();
+    return {
+      ...super.getConfig(),
+      dim: this.dim,
+      hiddenDim: this.hiddenDim,
+      numExperts: this.numExperts,
+      activation: this.activation,
+      router: { name: this.routerName, options } as tf.serialization.ConfigDictValue,
+    };
+  }
+}
+tf.serialization.registerClass(MoELayer);
