@@ -40,7 +40,7 @@ export async function loadRouterPlugin(
       code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_UNSUPPORTED_DIR_IMPORT'
         ? 'not found (check the path, or npm install the package)'
         : (err as Error).message.split('\n')[0];
-    throw new Error(`Cannot load router plugin "${specifier}": ${why}.`);
+    throw new Error(`Cannot load router plugin "${specifier}": ${why}.`, { cause: err });
   }
   const candidates: unknown[] = [];
   if (Array.isArray(mod.routerStrategies)) candidates.push(...mod.routerStrategies);
