@@ -70,17 +70,57 @@ const SPLIT_MAX_BATCH = 4096;
  * copying operands with plain heap copies (tfjs' Slice kernel costs milliseconds per call).
  */
 function wrapBatchMatMul(k: WasmKernels): tf.KernelFunc {
-  const wrapped = (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
+  const wrapped = (args: KernelArgs): tf.TensorInfo => {
     const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
     const backend = args.backend as WasmBackendLike & { disposeData(id: tf.DataId): boolean };
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const run = (cfg: tf.KernelConfig, inputs: object, kernelAttrs: object) =>
+      cfg.kernelFunc({ inputs, backend: args.backend, attrs: kernelAttrs } as never) as tf.TensorInfo;
+    const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
+      const r = x.shape.length;
+      const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+      return run(k.transpose, { x }, { perm });
+    };
+    const flat = { ...args.attrs, transposeA: false, transposeB: false };
+
+    if (attrs.transposeA || attrs.transposeB) {
+      // Transposes cost ~10 ns per element on wasm. Aᵀ·B, A·Bᵀ and Aᵀ·Bᵀ are also the transposes of
+      // Bᵀ·A, B·Aᵀ and B·A; take whichever moves fewer elements (MoE's A·Wᵀ with a small buffer A and a
+      // large expert matrix W is 2–3× cheaper the second way).
+      const size = (x: tf.TensorInfo) => x.shape.reduce((p, d) => p * d, 1);
+      const m = attrs.transposeA ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2];
+      const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+      const outSize = (size(a) / (a.shape[a.shape.length - 1] * a.shape[a.shape.length - 2])) * m * n;
+      const direct = (attrs.transposeA ? size(a) : 0) + (attrs.transposeB ? size(b) : 0);
+      const swapped = (attrs.transposeA ? 0 : size(a)) + (attrs.transposeB ? 0 : size(b)) + outSize;
+      const temps: tf.TensorInfo[] = [];
+      const keep = (t: tf.TensorInfo) => (temps.push(t), t);
+      try {
+        if (swapped < direct) {
+          const left = attrs.transposeB ? b : keep(swapLast(b));
+          const right = attrs.transposeA ? a : keep(swapLast(a));
+          const product = keep(
+            wrapped({ inputs: { a: left, b: right }, backend: args.backend, attrs: flat }),
+          );
+          return swapLast(product);
+        }
+        const a2 = attrs.transposeA ? keep(swapLast(a)) : a;
+        const b2 = attrs.transposeB ? keep(swapLast(b)) : b;
+        return wrapped({ inputs: { a: a2, b: b2 }, backend: args.backend, attrs: flat });
+      } finally {
+        for (const t of temps) backend.disposeData(t.dataId);
+      }
+    }
+
     const batchA = a.shape.slice(0, -2);
     const batchB = b.shape.slice(0, -2);
     const batch = batchA.reduce((x, y) => x * y, 1);
     const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
-    const m = attrs.transposeA ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2];
-    const kDim = attrs.transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
-    const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const [m, kDim, n] = [
+      a.shape[a.shape.length - 2],
+      a.shape[a.shape.length - 1],
+      b.shape[b.shape.length - 1],
+    ];
     const split =
       sameBatch &&
       a.dtype === 'float32' &&
@@ -88,42 +128,22 @@ function wrapBatchMatMul(k: WasmKernels): tf.KernelFunc {
       batch > 1 &&
       batch <= SPLIT_MAX_BATCH &&
       2 * m * kDim * n >= SPLIT_MIN_FLOPS;
-    if (!attrs.transposeA && !attrs.transposeB && !split) return k.matMul.kernelFunc(args as never);
-    const run = (cfg: tf.KernelConfig, inputs: object, kernelAttrs: object) =>
-      cfg.kernelFunc({ inputs, backend: args.backend, attrs: kernelAttrs } as never) as tf.TensorInfo;
-    const temps: tf.TensorInfo[] = [];
-    const keep = (t: tf.TensorInfo) => (temps.push(t), t);
-    const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
-      const r = x.shape.length;
-      const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
-      return keep(run(k.transpose, { x }, { perm }));
-    };
-    try {
-      const a2 = attrs.transposeA ? swapLast(a) : a;
-      const b2 = attrs.transposeB ? swapLast(b) : b;
-      const flat = { ...args.attrs, transposeA: false, transposeB: false };
-      if (!split) return run(k.matMul, { a: a2, b: b2 }, flat);
-      const out = backend.makeOutput([...batchA, m, n], 'float32');
-      const [sa, sb, so] = [m * kDim, kDim * n, m * n];
-      for (let i = 0; i < batch; i++) {
-        // Fresh operands every time: the wasm backend caches XNNPACK operators (with packed weights) by the
-        // id of the right operand, so refilling one buffer would silently reuse the first entry's weights.
-        const ai = keep(backend.makeOutput([1, m, kDim], 'float32'));
-        const bi = keep(backend.makeOutput([1, kDim, n], 'float32'));
-        // Views are re-taken after every allocation: growing the wasm heap detaches old ones.
-        backend.typedArrayFromHeap(ai).set(backend.typedArrayFromHeap(a2).subarray(i * sa, (i + 1) * sa));
-        backend.typedArrayFromHeap(bi).set(backend.typedArrayFromHeap(b2).subarray(i * sb, (i + 1) * sb));
-        const part = run(k.matMul, { a: ai, b: bi }, flat);
-        backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(part).subarray(0, so), i * so);
-        backend.disposeData(part.dataId);
-        backend.disposeData(ai.dataId);
-        backend.disposeData(bi.dataId);
-        temps.length -= 2;
-      }
-      return out;
-    } finally {
-      for (const t of temps) backend.disposeData(t.dataId);
+    if (!split) return run(k.matMul, { a, b }, flat);
+    const out = backend.makeOutput([...batchA, m, n], 'float32');
+    const [sa, sb, so] = [m * kDim, kDim * n, m * n];
+    for (let i = 0; i < batch; i++) {
+      // Fresh operands every time: the wasm backend caches XNNPACK operators (with packed weights) by the
+      // id of the right operand, so refilling one buffer would silently reuse the first entry's weights.
+      const ai = backend.makeOutput([1, m, kDim], 'float32');
+      const bi = backend.makeOutput([1, kDim, n], 'float32');
+      // Views are re-taken after every allocation: growing the wasm heap detaches old ones.
+      backend.typedArrayFromHeap(ai).set(backend.typedArrayFromHeap(a).subarray(i * sa, (i + 1) * sa));
+      backend.typedArrayFromHeap(bi).set(backend.typedArrayFromHeap(b).subarray(i * sb, (i + 1) * sb));
+      const part = run(k.matMul, { a: ai, b: bi }, flat);
+      backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(part).subarray(0, so), i * so);
+      for (const t of [part, ai, bi]) backend.disposeData(t.dataId);
     }
+    return out;
   };
   (wrapped as unknown as Record<symbol, boolean>)[WRAPPED] = true;
   return wrapped as unknown as tf.KernelFunc;
