@@ -18,12 +18,20 @@ import { MoELayer } from './moe_layer.js';
 const dir = await mkdtemp(join(tmpdir(), 'moevl-moe-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/** Directional finite difference of `loss` w.r.t. a variable, against the tape's gradient. */
+/**
+ * Directional finite difference of `loss` w.r.t. a variable, against the tape's gradient. The direction
+ * mixes the analytic gradient with a random vector, so the derivative is well above float32 noise while a
+ * wrong component of the gradient still changes it.
+ */
 function variableDirectionalError(loss: () => tf.Scalar, v: tf.Variable, eps = 2e-3): number {
   const original = tf.clone(v);
-  const direction = tf.randomNormal(v.shape, 0, 1, 'float32', 3);
   const { value, grads } = tf.variableGrads(loss, [v]);
-  const analytic = tf.sum(tf.mul(grads[v.name], direction)).dataSync()[0];
+  const g = grads[v.name];
+  const direction = tf.tidy(() => {
+    const r = tf.randomNormal(v.shape, 0, 1, 'float32', 3);
+    return tf.add(tf.div(g, tf.add(tf.norm(g), 1e-12)), tf.mul(tf.div(r, tf.norm(r)), 0.5));
+  });
+  const analytic = tf.sum(tf.mul(g, direction)).dataSync()[0];
   const at = (sign: number) => {
     v.assign(tf.add(original, tf.mul(direction, sign * eps)));
     const l = loss();

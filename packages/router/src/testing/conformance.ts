@@ -138,8 +138,14 @@ export function runRouterConformance(strategy: RouterStrategy, config: RouterCon
         seed: 3,
       });
       const x = tf.randomNormal([2, s / 2, d], 0, 1, 'float32', 9);
-      const extra = config.context?.(s) ?? {};
-      const out = layer.forward(x, { training: true, ...extra, task: extra.task, modality: extra.modality });
+      // Per-token context [S] becomes [B, T] for the layer, which flattens it back.
+      const extra = Object.fromEntries(
+        Object.entries(config.context?.(s) ?? {}).map(([key, v]) => [
+          key,
+          v instanceof tf.Tensor && v.rank === 1 && v.shape[0] === s ? tf.reshape(v, [2, s / 2]) : v,
+        ]),
+      );
+      const out = layer.forward(x, { training: true, ...extra });
       expect(out.y.shape).toEqual([2, s / 2, d]);
       expect(Array.from(out.y.dataSync()).every(Number.isFinite)).toBe(true);
       tf.dispose([x, out.y, ...Object.values(out.auxLosses ?? {})]);
