@@ -44,6 +44,7 @@ export interface AuxLossInputs {
   /** Noisy logits, when noise was added (training). */
   noisyLogits?: tf.Tensor2D;
   k: number;
+  /** The undivided noise std (V-MoE's noise_std); the load loss uses σ = noiseStd / E. */
   noiseStd: number;
 }
 

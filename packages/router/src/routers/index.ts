@@ -7,4 +7,5 @@ export * from './gated_router.js';
 export * from './hash.js';
 export * from './option_checks.js';
 export * from './soft_moe.js';
+export * from './task_conditioned.js';
 export * from './top_k.js';

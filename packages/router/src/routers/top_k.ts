@@ -58,7 +58,8 @@ class TopKRouter extends GatedRouter<TopKRouterOptions> {
       mask: ctx.mask,
     });
     const auxLosses = gatedAuxLosses(
-      { logits, gates, noisyLogits, k: o.k, noiseStd: o.noiseStd / e },
+      // loadLoss takes the undivided noise std and divides by E itself.
+      { logits, gates, noisyLogits, k: o.k, noiseStd: o.noiseStd },
       o,
       ctx,
     );

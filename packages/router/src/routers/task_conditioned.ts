@@ -1,0 +1,371 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng, deriveSeed, initialize, oneHot, topK } from '@moevl/core';
+import { bufferPositions } from '../assignment/buffer_positions.js';
+import { computeCapacity } from '../assignment/capacity.js';
+import { readGates, readMask } from '../assignment/gates_input.js';
+import { importanceLoss } from '../losses/importance.js';
+import { loadLoss } from '../losses/load.js';
+import { mutualInformationLoss } from '../losses/mutual_information.js';
+import { taskGateSums } from '../losses/task_gate_sums.js';
+import { zLoss } from '../losses/z_loss.js';
+import { ratio } from '../metrics/input.js';
+import { routingMetrics } from '../metrics/routing_metrics.js';
+import type { Router, RouterContext, RouterStrategy, SparseRoutingResult } from './contract.js';
+import {
+  TASK_CONDITIONED_ROUTER_NAME,
+  type TaskConditionedRouterOptions,
+  isValidTaskK,
+  validateTaskConditionedOptions,
+} from './task_conditioned_options.js';
+
+export * from './task_conditioned_options.js';
+
+/** Mod-Squad adds this to every softmax probability (upstream code), so no gate is exactly 0. */
+const MOD_SQUAD_GATE_EPS = 1e-4;
+
+/** What the integer bookkeeping of one routing step produced, as tensors and as the JS data behind them. */
+interface TaskAssignment {
+  expertIndex: tf.Tensor2D;
+  position: tf.Tensor2D;
+  combineWeights: tf.Tensor2D;
+  positionData: Int32Array;
+}
+
+/**
+ * Task-conditioned token-choice router (Mod-Squad, AdaMV-MoE): the experts are shared by all tasks, but
+ * every task t has its own gate `gate/task<t>/kernel [D, E]` and its own number of experts per token k_t.
+ * A token is scored only by its own task's gate and keeps its own k_t choices.
+ *
+ * All tasks' gates are applied to every token in one matmul with the kernels side by side, and each
+ * token's row is then picked with a one-hot task mask (a multiply, so the gradient reaches exactly its
+ * task's kernel and works on every backend; the extra T−1 gate products cost D·E each, tiny next to the
+ * experts). The result has K = max_t k_t choices per token; choices j ≥ k_t of a token are padding,
+ * reported as dropped (position −1, weight 0, expert index = the next-best expert, a valid index).
+ * Buffer positions are assigned over all tasks together (the experts, and so their capacity, are shared),
+ * K-major and optionally in Batch Priority order.
+ */
+export class TaskConditionedRouter implements Router {
+  readonly strategy = TASK_CONDITIONED_ROUTER_NAME;
+  readonly numExperts: number;
+  readonly inputDim: number;
+  readonly numTasks: number;
+  private readonly options: TaskConditionedRouterOptions;
+  private readonly kernels: tf.Variable[];
+  /** Current k_t per task; mutable through `setTaskK` (AdaMV's adaptive expert selection). */
+  private readonly k: number[];
+  /** Fallback noise source when the caller passes no RNG (reproducible, not resumable). */
+  private readonly rng: Rng;
+
+  constructor(options: TaskConditionedRouterOptions) {
+    this.options = { ...options, k: [...options.k] };
+    this.numExperts = options.numExperts;
+    this.inputDim = options.inputDim;
+    this.numTasks = options.numTasks;
+    this.k = [...options.k];
+    if (this.k.length !== this.numTasks || !this.k.every((k) => isValidTaskK(k, this.kLimit()))) {
+      throw this.error(`options.k must hold numTasks = ${this.numTasks} integers in [1, ${this.kLimit()}]`);
+    }
+    const seed = options.seed ?? 0;
+    // Mod-Squad zero-initialises its routers, so every task starts with uniform routing.
+    const init = options.gate === 'mod-squad' ? 'zeros' : 'lecunNormal';
+    this.kernels = Array.from({ length: this.numTasks }, (_, t) => {
+      const value = initialize(init, [this.inputDim, this.numExperts], deriveSeed(seed, `gate/task${t}`));
+      const kernel = tf.variable(value, true);
+      value.dispose();
+      return kernel;
+    });
+    this.rng = new Rng(deriveSeed(seed, 'noise'));
+  }
+
+  /** k_t of task t. */
+  getTaskK(task: number): number {
+    this.checkTask(task);
+    return this.k[task];
+  }
+
+  /**
+   * Sets k_t, e.g. when AdaMV's adaptive expert selection adds or removes an expert for a task. Takes
+   * effect from the next `route`; `getOptions()` reports it, so a checkpoint keeps it.
+   */
+  setTaskK(task: number, k: number): void {
+    this.checkTask(task);
+    if (!isValidTaskK(k, this.kLimit())) {
+      throw this.error(
+        `setTaskK: k must be an integer in [1, ${this.kLimit()}] (min(kMax, numExperts)), got ${k}`,
+      );
+    }
+    this.k[task] = k;
+  }
+
+  route(x: tf.Tensor2D, ctx: RouterContext): SparseRoutingResult {
+    if (x.rank !== 2 || x.shape[1] !== this.inputDim) {
+      throw this.error(`expected tokens [S, ${this.inputDim}], got [${x.shape}]`);
+    }
+    const o = this.options;
+    const [S, E, T] = [x.shape[0], this.numExperts, this.numTasks];
+    const task = ctx.task as tf.Tensor1D;
+    const taskIds = this.readTasks(ctx, S);
+    const real = readMask(`router "${this.strategy}"`, ctx.mask, S);
+    const kTask = [...this.k];
+    const K = Math.max(...kTask);
+    const capacity = computeCapacity({
+      tokens: S,
+      experts: E,
+      k: K,
+      capacityFactor: ctx.training ? o.capacityFactor : o.evalCapacityFactor,
+      multipleOf: o.capacityMultipleOf,
+    });
+    const noisy = ctx.training && o.noiseStd > 0;
+    const { logits, gates, noisyLogits, routeGates } = tf.tidy(() => {
+      const l = this.taskLogits(x, task);
+      const g = this.gate(l);
+      if (!noisy) return { logits: l, gates: g, noisyLogits: undefined, routeGates: g };
+      const nl = tf.add(l, (ctx.rng ?? this.rng).normalTensor([S, E], 0, o.noiseStd / E)) as tf.Tensor2D;
+      return { logits: l, gates: g, noisyLogits: nl, routeGates: this.gate(nl) };
+    });
+    const { positionData, ...assignment } = this.assign(routeGates, taskIds, real, kTask, capacity);
+    const auxLosses = this.auxLosses(logits, gates, noisyLogits, taskIds, real, kTask, ctx);
+    const metrics = routingMetrics({
+      expertIndex: assignment.expertIndex,
+      position: assignment.position,
+      gates,
+      numExperts: E,
+      capacity,
+      mask: ctx.mask,
+      task,
+      numTasks: T,
+    });
+    const ownK = ownKSuccessRates(positionData, taskIds, real, kTask, K, T);
+    tf.dispose([logits, noisyLogits, routeGates === gates ? undefined : routeGates].filter((t) => t != null));
+    return {
+      kind: 'sparse',
+      numExperts: E,
+      capacity,
+      gates,
+      auxLosses,
+      metrics: { ...metrics, ...ownK, kPerTask: kTask },
+      ...assignment,
+    };
+  }
+
+  namedWeights(): Record<string, tf.Variable> {
+    return Object.fromEntries(this.kernels.map((kernel, t) => [`gate/task${t}/kernel`, kernel]));
+  }
+
+  getOptions(): TaskConditionedRouterOptions {
+    return { ...this.options, k: [...this.k] };
+  }
+
+  dispose(): void {
+    for (const kernel of this.kernels) kernel.dispose();
+  }
+
+  private kLimit(): number {
+    return Math.min(this.options.kMax, this.numExperts);
+  }
+
+  private error(message: string): Error {
+    return new Error(`router "${this.strategy}": ${message}.`);
+  }
+
+  private checkTask(task: number): void {
+    if (!Number.isInteger(task) || task < 0 || task >= this.numTasks) {
+      throw this.error(`task must be an integer in [0, ${this.numTasks}) (numTasks), got ${task}`);
+    }
+  }
+
+  /** Validates `ctx.task` / `ctx.numTasks` and reads the task ids. */
+  private readTasks(ctx: RouterContext, S: number): Int32Array {
+    const T = this.numTasks;
+    if (ctx.numTasks != null && ctx.numTasks !== T) {
+      throw this.error(
+        `ctx.numTasks = ${ctx.numTasks} differs from option numTasks = ${T} (one gate per task)`,
+      );
+    }
+    const task = ctx.task;
+    if (task == null)
+      throw this.error(`needs ctx.task, the [S] int32 task id of every token (numTasks = ${T})`);
+    if (task.dtype !== 'int32' || task.rank !== 1 || task.shape[0] !== S) {
+      throw this.error(`ctx.task must be int32 [${S}] (one id per token), got ${task.dtype} [${task.shape}]`);
+    }
+    const ids = task.dataSync() as Int32Array;
+    for (let s = 0; s < S; s++) {
+      if (!(ids[s] >= 0 && ids[s] < T)) throw this.error(`ctx.task[${s}] = ${ids[s]} is outside [0, ${T})`);
+    }
+    return ids;
+  }
+
+  /** Each token's logits under its own task's gate: x·W_task(s), [S, E]. */
+  private taskLogits(x: tf.Tensor2D, task: tf.Tensor1D): tf.Tensor2D {
+    const [S, E, T] = [x.shape[0], this.numExperts, this.numTasks];
+    const all = tf.matMul(x, T === 1 ? this.kernels[0] : tf.concat(this.kernels, 1)) as tf.Tensor2D;
+    if (T === 1) return all;
+    const select = tf.reshape(oneHot(task, T), [S, T, 1]);
+    return tf.sum(tf.mul(tf.reshape(all, [S, T, E]), select), 1) as tf.Tensor2D;
+  }
+
+  /** Gate probabilities from logits: softmax, plus Mod-Squad's 1e-4 for its gate. */
+  private gate(logits: tf.Tensor2D): tf.Tensor2D {
+    const p = tf.softmax(logits) as tf.Tensor2D;
+    return this.options.gate === 'mod-squad' ? (tf.add(p, MOD_SQUAD_GATE_EPS) as tf.Tensor2D) : p;
+  }
+
+  /**
+   * Top-K per token (K = max k_t), then buffer positions. `bufferPositions` (V-MoE's K-major running
+   * count) is reused unchanged by pointing a token's padding choices (j ≥ k_t) at a sentinel expert E
+   * that no real choice uses: they then claim no slot of a real expert, and are reported as dropped.
+   */
+  private assign(
+    routeGates: tf.Tensor2D,
+    taskIds: Int32Array,
+    real: Uint8Array | null,
+    kTask: number[],
+    capacity: number,
+  ): TaskAssignment {
+    const { tokens: S, experts: E } = readGates(`router "${this.strategy}"`, routeGates);
+    const K = Math.max(...kTask);
+    return tf.tidy(() => {
+      const top = topK(routeGates, K);
+      const index = top.indices.dataSync() as Int32Array;
+      const claimed = Int32Array.from(index);
+      for (let s = 0; s < S; s++) for (let j = kTask[taskIds[s]]; j < K; j++) claimed[s * K + j] = E;
+      const order: number[] = [];
+      for (let s = 0; s < S; s++) if (real == null || real[s]) order.push(s);
+      if (this.options.batchPriority) {
+        // Batch Priority Routing: descending top-1 gate; Array sort is stable, so ties keep token order.
+        const top1 = top.values.dataSync();
+        order.sort((a, b) => top1[b * K] - top1[a * K]);
+      }
+      const positionData = bufferPositions({
+        expertIndex: claimed,
+        tokens: S,
+        k: K,
+        numExperts: E + 1,
+        capacity,
+        order,
+      });
+      const keptData = new Uint8Array(S * K);
+      for (let i = 0; i < positionData.length; i++) {
+        if (claimed[i] === E) positionData[i] = -1;
+        keptData[i] = positionData[i] >= 0 ? 1 : 0;
+      }
+      // `where`, not a multiply: a dropped weight is exactly 0 and gets exactly 0 gradient.
+      const kept = tf.tensor2d(keptData, [S, K], 'bool');
+      const combineWeights = tf.where(kept, top.values, tf.zerosLike(top.values)) as tf.Tensor2D;
+      const position = tf.tensor2d(positionData, [S, K], 'int32');
+      return { expertIndex: top.indices as tf.Tensor2D, position, combineWeights, positionData };
+    });
+  }
+
+  /**
+   * Weighted auxiliary losses by name; a loss with weight 0 is skipped.
+   *  - `mutualInformation` (Mod-Squad): −MI(task; expert) from the soft gate mass each task sends to each
+   *    expert over the real tokens.
+   *  - `importance`, `load` (V-MoE, as AdaMV uses them): computed PER TASK GATE over that task's tokens, then
+   *    averaged over the tasks present in the batch. Each task has its own router (upstream AdaMV runs each
+   *    task's router on its own batch), the load loss's threshold needs that task's own k_t, and balancing
+   *    the pooled tokens instead would reward a task for covering the experts another task leaves idle.
+   *    The mean keeps the weight's meaning (V-MoE's 5e-3) independent of T.
+   *  - `z` (ST-MoE): over all real tokens, each under its own gate.
+   */
+  private auxLosses(
+    logits: tf.Tensor2D,
+    gates: tf.Tensor2D,
+    noisyLogits: tf.Tensor2D | undefined,
+    taskIds: Int32Array,
+    real: Uint8Array | null,
+    kTask: number[],
+    ctx: RouterContext,
+  ): Record<string, tf.Scalar> {
+    const o = this.options;
+    const T = this.numTasks;
+    const task = ctx.task as tf.Tensor1D;
+    const tokensOf = new Array<number>(T).fill(0);
+    taskIds.forEach((t, s) => (tokensOf[t] += real == null || real[s] ? 1 : 0));
+    const realTokens = tokensOf.reduce((a, b) => a + b, 0);
+    const present = tokensOf.flatMap((n, t) => (n > 0 ? [t] : []));
+    const taskMask = (t: number): tf.Tensor1D => {
+      const isT = tf.cast(tf.equal(task, t), 'float32') as tf.Tensor1D;
+      return ctx.mask == null ? isT : (tf.mul(isT, tf.cast(ctx.mask, 'float32')) as tf.Tensor1D);
+    };
+    const meanOverTasks = (f: (t: number) => tf.Scalar): tf.Scalar =>
+      present.length === 0 ? tf.scalar(0) : (tf.div(tf.addN(present.map(f)), present.length) as tf.Scalar);
+
+    const out: Record<string, tf.Scalar> = {};
+    const add = (name: string, weight: number, f: () => tf.Scalar) => {
+      if (weight !== 0) out[name] = tf.tidy(() => tf.mul(f(), weight) as tf.Scalar);
+    };
+    add('mutualInformation', o.miWeight, () =>
+      realTokens === 0
+        ? tf.scalar(0)
+        : mutualInformationLoss(taskGateSums(gates, task, T, ctx.mask), realTokens),
+    );
+    add('importance', o.importanceWeight, () =>
+      meanOverTasks((t) => importanceLoss(gates, { mask: taskMask(t) })),
+    );
+    if (noisyLogits != null) {
+      add('load', o.loadWeight, () =>
+        meanOverTasks((t) =>
+          loadLoss(logits, noisyLogits, { k: kTask[t], noiseStd: o.noiseStd, mask: taskMask(t) }),
+        ),
+      );
+    }
+    add('z', o.zLossWeight, () => zLoss(logits, { mask: ctx.mask }));
+    return out;
+  }
+}
+
+/**
+ * The success-rate metrics with each token's own k_t as its number of choices: `routingMetrics` sees K =
+ * max k_t choices for every token and would count a k=1 task's padding choices as dropped.
+ */
+function ownKSuccessRates(
+  position: Int32Array,
+  taskIds: Int32Array,
+  real: Uint8Array | null,
+  kTask: number[],
+  K: number,
+  T: number,
+) {
+  const kept = new Array<number>(T).fill(0);
+  const choices = new Array<number>(T).fill(0);
+  let tokens = 0;
+  let droppedEntirely = 0;
+  for (let s = 0; s < taskIds.length; s++) {
+    if (real != null && !real[s]) continue;
+    const t = taskIds[s];
+    let keptHere = 0;
+    for (let j = 0; j < K; j++) keptHere += position[s * K + j] >= 0 ? 1 : 0;
+    tokens++;
+    kept[t] += keptHere;
+    choices[t] += kTask[t];
+    if (keptHere === 0) droppedEntirely++;
+  }
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const rate = ratio(sum(kept), sum(choices));
+  return {
+    routingSuccessRate: rate,
+    droppedFraction: rate == null ? null : 1 - rate,
+    tokensDroppedEntirely: ratio(droppedEntirely, tokens),
+    routingSuccessRateByTask: kept.map((n, t) => ratio(n, choices[t])),
+  };
+}
+
+/** True when `router` is a task-conditioned router (for trainers that adapt k_t through a `Router`). */
+export function isTaskConditionedRouter(router: Router): router is TaskConditionedRouter {
+  return router instanceof TaskConditionedRouter;
+}
+
+/** The strategy, typed so that `create` returns the router with `getTaskK` / `setTaskK`. */
+export interface TaskConditionedRouterStrategy extends RouterStrategy<TaskConditionedRouterOptions> {
+  create(options: TaskConditionedRouterOptions): TaskConditionedRouter;
+}
+
+export const taskConditionedRouter: TaskConditionedRouterStrategy = {
+  specificationVersion: 'v1',
+  name: TASK_CONDITIONED_ROUTER_NAME,
+  version: '1.0.0',
+  description: 'Task-conditioned top-k routing with one gate and one k per task (Mod-Squad, AdaMV-MoE)',
+  validateOptions: validateTaskConditionedOptions,
+  create: (options) => new TaskConditionedRouter(options),
+};
