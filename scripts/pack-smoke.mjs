@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 // Packages that are implemented so far, in dependency order; later issues add theirs.
-const PACKAGES = ['core'];
+const PACKAGES = ['core', 'router'];
 const SMOKE = {
   core: `
 import * as tf from '@tensorflow/tfjs';
@@ -27,6 +27,23 @@ if (back.metadata.note !== 'smoke' || back.tensors.x.shape.join() !== '2,3') thr
 const r = runSelfCheck({ steps: 5 });
 if (r.leakedTensors !== 0) throw new Error('self-check leaked tensors');
 console.log('@moevl/core smoke OK on', report.backend, '- loss', r.losses[0].toFixed(3), '->', r.losses[4].toFixed(3));
+`,
+  router: `
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, TransformerBlock } from '@moevl/core';
+import { MoELayer, createRouterRegistry, assignTopK } from '@moevl/router';
+import { runRouterConformance } from '@moevl/router/testing';
+if (typeof runRouterConformance !== 'function') throw new Error('testing entry missing');
+await initBackend();
+const names = createRouterRegistry().names();
+for (const n of ['top-k', 'expert-choice', 'soft-moe', 'hash', 'task-conditioned', 'dense']) {
+  if (!names.includes(n)) throw new Error('missing built-in router ' + n);
+}
+const { position } = assignTopK(tf.tensor2d([[0.4, 0, 0.2], [0.5, 0.1, 0.4], [0.3, 0.2, 0.6]]), { k: 2, capacity: 2 });
+if (JSON.stringify(position.arraySync()) !== '[[0,1],[1,-1],[0,-1]]') throw new Error('assignTopK golden failed');
+const block = new TransformerBlock({ dim: 16, numHeads: 2, mlp: new MoELayer({ dim: 16, hiddenDim: 32, numExperts: 4 }) });
+const out = block.forward(tf.randomNormal([2, 8, 16]), { training: true });
+console.log('@moevl/router smoke OK:', names.length, 'routers; MoE block output', out.y.shape.join('x'), 'aux', Object.keys(out.auxLosses).join(','));
 `,
 };
 

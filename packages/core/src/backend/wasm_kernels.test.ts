@@ -53,6 +53,35 @@ describe('wasm kernels', () => {
     });
   }
 
+  it('GatherV2 (row copies on axis 0) matches cpu for float32 and int32, and other axes still work', async () => {
+    const x = Array.from({ length: 6 * 4 }, (_, i) => i * 0.25 - 2);
+    const idx = [5, 0, 0, 3, 2];
+    for (const dtype of ['float32', 'int32'] as const) {
+      const r = await onBoth(() =>
+        tf.tidy(() =>
+          tf.gather(
+            tf.tensor2d(
+              x.map((v) => (dtype === 'int32' ? Math.round(v * 4) : v)),
+              [6, 4],
+              dtype,
+            ),
+            tf.tensor2d([idx, idx], undefined, 'int32'),
+          ),
+        ),
+      );
+      expect(r.shape).toEqual([2, 5, 4]);
+      expect(Array.from(r.wasm)).toEqual(Array.from(r.cpu));
+    }
+    const axis1 = await onBoth(() =>
+      tf.tidy(() => tf.gather(tf.tensor2d(x, [6, 4]), tf.tensor1d([3, 1], 'int32'), 1)),
+    );
+    expect(Array.from(axis1.wasm)).toEqual(Array.from(axis1.cpu));
+    await useBackend('wasm');
+    const t = tf.tensor2d(x, [6, 4]);
+    expect(() => tf.gather(t, tf.tensor1d([6], 'int32'))).toThrow(/index 6 is not in \[0, 5\]/);
+    t.dispose();
+  });
+
   it('UnsortedSegmentSum matches cpu, dropping negative and out-of-range ids', async () => {
     const x = Array.from({ length: 7 * 3 }, (_, i) => i * 0.5 - 3);
     const ids = [2, 0, -1, 2, 5, 1, 0];

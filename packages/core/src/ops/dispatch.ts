@@ -94,10 +94,11 @@ function dispatchTokens_(
   if (x.rank !== 2 || x.shape[0] !== s)
     throw new Error(`dispatchTokens: x must be [${s}, D], got [${x.shape}].`);
   const d = x.shape[1];
-  const slot = tf.reshape(bufferSlot(expertIndex, position, capacity), [-1]) as tf.Tensor1D;
-  // Rows in token-major order (s0k0, s0k1, s1k0, ...), matching the flattened slot ids.
-  const rows = k === 1 ? x : tf.reshape(tf.tile(tf.expandDims(x, 1), [1, k, 1]), [s * k, d]);
-  return tf.reshape(segmentSum(rows, slot, numExperts * capacity), [numExperts, capacity, d]);
+  const slot = bufferSlot(expertIndex, position, capacity);
+  // One segment sum per choice rather than one over k tiled copies of x: tiling costs more than the sums.
+  const slots = k === 1 ? [tf.reshape(slot, [-1])] : tf.unstack(slot, 1);
+  const parts = slots.map((ids) => segmentSum(x, ids as tf.Tensor1D, numExperts * capacity));
+  return tf.reshape(parts.length === 1 ? parts[0] : tf.addN(parts), [numExperts, capacity, d]);
 }
 
 export const dispatchTokens = tf.op({ dispatchTokens_ });

@@ -17,21 +17,23 @@ function gelu_<T extends tf.Tensor>(x: T, approximate: GeluApproximate = 'none')
     throw new Error(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'.`);
   }
   const f = customGrad(([input], save) => {
-    save([input]);
     let value: tf.Tensor;
     if (approximate === 'none') {
-      value = tf.mul(tf.mul(input, 0.5), tf.add(tf.erf(tf.mul(input, INV_SQRT_2)), 1));
+      // Φ(x) is saved for the backward pass: erf is the most expensive kernel here on wasm.
+      const cdf = tf.mul(tf.add(tf.erf(tf.mul(input, INV_SQRT_2)), 1), 0.5);
+      save([input, cdf]);
+      value = tf.mul(input, cdf);
     } else {
+      save([input]);
       const inner = tf.mul(tf.add(input, tf.mul(tf.pow(input, 3), 0.044715)), SQRT_2_OVER_PI);
       value = tf.mul(tf.mul(input, 0.5), tf.add(tf.tanh(inner), 1));
     }
     return {
       value,
       gradFunc: (dy, saved) => {
-        const [xs] = saved;
+        const [xs, cdf] = saved;
         if (approximate === 'none') {
           // d/dx xΦ(x) = Φ(x) + x φ(x)
-          const cdf = tf.mul(tf.add(tf.erf(tf.mul(xs, INV_SQRT_2)), 1), 0.5);
           const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), INV_SQRT_2PI);
           return tf.mul(dy, tf.add(cdf, tf.mul(xs, pdf)));
         }
