@@ -35,6 +35,9 @@ export interface TrainStepResult {
   gradNorm: number;
 }
 
+/** The loss or the gradient norm was NaN/Inf; the step was refused and no weight changed. */
+export class NonFiniteLossError extends Error {}
+
 function readScalar(t: tf.Tensor): number {
   return t.dataSync()[0];
 }
@@ -82,7 +85,7 @@ export function trainStep(options: TrainStepOptions): TrainStepResult {
     const step = optimizer.step;
     const loss = readScalar(value);
     if (!Number.isFinite(loss)) {
-      throw new Error(`trainStep: loss is ${loss} at step ${step}; weights were not updated`);
+      throw new NonFiniteLossError(`trainStep: loss is ${loss} at step ${step}; weights were not updated`);
     }
     let gradNorm: number;
     if (clipNorm != null) {
@@ -94,7 +97,7 @@ export function trainStep(options: TrainStepOptions): TrainStepResult {
       gradNorm = globalNorm(named);
     }
     if (!Number.isFinite(gradNorm)) {
-      throw new Error(
+      throw new NonFiniteLossError(
         `trainStep: gradient norm is ${gradNorm} at step ${step} (loss ${loss}); weights were not updated`,
       );
     }

@@ -1,0 +1,5 @@
+export * from './batch_order.js';
+export * from './checkpoint.js';
+export * from './jsonl_log.js';
+export * from './progress.js';
+export * from './run_training.js';
