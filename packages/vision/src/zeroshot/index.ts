@@ -1,0 +1,3 @@
+export * from './classifier.js';
+export * from './evaluate.js';
+export * from './metrics.js';
