@@ -59,8 +59,11 @@ export class MultiHeadSelfAttention extends Layer {
   /**
    * @param x [B, T, D]
    * @param keyPaddingMask [B, T], 1 (or true) for real tokens, 0 for padding that no query may attend to.
+   * @param attentionMask [B or 1, T, T], 1 where query i may attend to key j. LIMoE packs an image and its
+   *   caption into one sequence (so MoE layers route both modalities in one group) and uses a
+   *   block-diagonal mask so neither attends to the other.
    */
-  apply(x: tf.Tensor, keyPaddingMask?: tf.Tensor): tf.Tensor {
+  apply(x: tf.Tensor, keyPaddingMask?: tf.Tensor, attentionMask?: tf.Tensor): tf.Tensor {
     if (x.rank !== 3 || x.shape[2] !== this.dim) {
       throw new Error(`MultiHeadSelfAttention ${this.name}: expected [B, T, ${this.dim}], got [${x.shape}].`);
     }
@@ -71,6 +74,17 @@ export class MultiHeadSelfAttention extends Layer {
     ) {
       throw new Error(
         `MultiHeadSelfAttention ${this.name}: keyPaddingMask must be [${b}, ${t}], got [${keyPaddingMask.shape}].`,
+      );
+    }
+    if (
+      attentionMask != null &&
+      (attentionMask.rank !== 3 ||
+        (attentionMask.shape[0] !== b && attentionMask.shape[0] !== 1) ||
+        attentionMask.shape[1] !== t ||
+        attentionMask.shape[2] !== t)
+    ) {
+      throw new Error(
+        `MultiHeadSelfAttention ${this.name}: attentionMask must be [${b} or 1, ${t}, ${t}], got [${attentionMask.shape}].`,
       );
     }
     return tf.tidy(() => {
@@ -85,6 +99,10 @@ export class MultiHeadSelfAttention extends Layer {
       if (keyPaddingMask != null) {
         const keep = tf.reshape(tf.cast(keyPaddingMask, 'float32'), [b, 1, 1, t]);
         scores = tf.add(scores, tf.mul(tf.sub(1, keep), MASKED));
+      }
+      if (attentionMask != null) {
+        const allowed = tf.expandDims(tf.cast(attentionMask, 'float32'), 1); // [B|1, 1, T, T]
+        scores = tf.add(scores, tf.mul(tf.sub(1, allowed), MASKED));
       }
       if (this.causal) {
         const lower = tf.linalg.bandPart(tf.ones([t, t]), -1, 0);

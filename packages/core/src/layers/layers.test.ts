@@ -205,3 +205,26 @@ describeEachBackend('layer errors', () => {
     block.dispose();
   });
 });
+
+describeEachBackend('attention masks', () => {
+  it('a block-diagonal attentionMask makes a packed pair equal to two separate sequences', () => {
+    const attn = new MultiHeadSelfAttention({ dim: 4, numHeads: 2, seed: 3 });
+    const a = tf.randomNormal([1, 3, 4], 0, 1, 'float32', 1);
+    const b = tf.randomNormal([1, 2, 4], 0, 1, 'float32', 2);
+    const seg = [0, 0, 0, 1, 1];
+    const mask = tf.tensor3d([seg.map((si) => seg.map((sj) => (si === sj ? 1 : 0)))]);
+    const packed = attn.apply(tf.concat([a, b], 1), undefined, mask);
+    const sep = tf.concat([attn.apply(a), attn.apply(b)], 1);
+    const p = packed.dataSync();
+    const q = sep.dataSync();
+    for (let i = 0; i < p.length; i++) expect(p[i]).toBeCloseTo(q[i], 5);
+    expect(
+      checkGradients((x) => attn.apply(x, undefined, mask), [tf.concat([a, b], 1)]).maxRelativeError,
+    ).toBeLessThan(1e-3);
+    expect(() => attn.apply(a, undefined, tf.ones([1, 2, 2]))).toThrow(
+      /attentionMask must be \[1 or 1, 3, 3\]/,
+    );
+    tf.dispose([a, b, mask, packed, sep]);
+    attn.dispose();
+  });
+});

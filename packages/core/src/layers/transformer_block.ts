@@ -26,6 +26,8 @@ export interface TransformerBlockArgs extends LayerArgs {
 export interface TransformerBlockContext extends TokenContext {
   /** [B, T] 1 for real tokens; forwarded to attention as the key-padding mask. */
   tokenMask?: tf.Tensor;
+  /** [B or 1, T, T] 1 where query i may attend to key j (e.g. block-diagonal for packed modalities). */
+  attentionMask?: tf.Tensor;
 }
 
 /**
@@ -91,7 +93,7 @@ export class TransformerBlock extends Layer {
   forward(x: tf.Tensor, ctx: TransformerBlockContext = { training: false }): FeedForwardOutput {
     let metrics: FeedForwardOutput['metrics'] = {};
     const out = tf.tidy(() => {
-      const h = tf.add(x, this.attn.apply(this.ln1.apply(x), ctx.tokenMask));
+      const h = tf.add(x, this.attn.apply(this.ln1.apply(x), ctx.tokenMask, ctx.attentionMask));
       const ff = this.mlp.forward(this.ln2.apply(h), ctx);
       metrics = ff.metrics ?? {};
       return { y: tf.add(h, ff.y), auxLosses: ff.auxLosses ?? {} };
