@@ -10,8 +10,8 @@ export interface TokenContext {
   training: boolean;
   /** [B, T], 1 for real tokens and 0 for padding; padding is not routed and not counted in losses. */
   tokenMask?: tf.Tensor;
-  /** [B, T] int32 modality id per token (LIMoE: 0 image, 1 text). */
-  modality?: tf.Tensor;
+  /** Modality id (LIMoE: 0 image, 1 text): one for the batch, or `[B, T]` int32 per token. */
+  modality?: number | tf.Tensor;
   /** Task id for task-conditioned routing: one id for the batch, or [B] int32. */
   task?: number | tf.Tensor;
   /** Seeded randomness for routing noise, so a resumed run repeats the same noise. */

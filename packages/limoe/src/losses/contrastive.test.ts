@@ -45,7 +45,7 @@ describeEachBackend('contrastive losses', () => {
     const T = txt.arraySync();
     expect(clipLoss(img, txt, Math.log(10)).dataSync()[0]).toBeCloseTo(jsClip(I, T, 10), 4);
     const targets = labelsArr.map((a) => {
-      const row = labelsArr.map((b) => (a === b ? 1 : 0));
+      const row: number[] = labelsArr.map((b) => (a === b ? 1 : 0));
       const sum = row.reduce((x, y) => x + y);
       return row.map((v) => v / sum);
     });
