@@ -1,4 +1,5 @@
-/**
- * @moevl/limoe — skeleton. The issue that builds this package fills it; see the root README for the plan.
- */
-export const PACKAGE_NAME = '@moevl/limoe';
+export * from './io/index.js';
+export * from './losses/index.js';
+export * from './model/index.js';
+export * from './tokenizer/index.js';
+export * from './train/index.js';

@@ -1,0 +1,2 @@
+export * from './limoe_checkpoint.js';
+export * from './limoe_image_text_model.js';

@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs';
+import { readSafetensors, writeSafetensors } from '@moevl/core';
+import { LIMoEModel } from '../model/limoe_model.js';
+import { type LIMoEConfig, validateLIMoEConfig } from '../model/config.js';
+import { BpeTokenizer } from '../tokenizer/bpe_tokenizer.js';
+
+const FORMAT = 'moevl-limoe/1';
+
+/** What describes a trained LIMoE besides its weights (stored as safetensors metadata). */
+export interface LIMoEMetadata {
+  /** How images must be normalised: single-channel mean/std for grayscale models. */
+  imageMean: number;
+  imageStd: number;
+  /** Class names and templates it was trained with, for documentation. */
+  trainedOn?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A LIMoE model file: weights (safetensors, F32) plus the model config, the tokenizer and the image
+ * normalisation in the metadata, so the file alone rebuilds a model that embeds images and texts.
+ */
+export async function saveLIMoE(
+  path: string,
+  model: LIMoEModel,
+  tokenizer: BpeTokenizer,
+  metadata: LIMoEMetadata,
+): Promise<void> {
+  await writeSafetensors(path, model.namedWeights(), {
+    format: FORMAT,
+    config: JSON.stringify(model.config),
+    tokenizer: JSON.stringify(tokenizer.toJSON()),
+    metadata: JSON.stringify(metadata),
+  });
+}
+
+export interface LoadedLIMoE {
+  model: LIMoEModel;
+  tokenizer: BpeTokenizer;
+  metadata: LIMoEMetadata;
+}
+
+export async function loadLIMoE(path: string): Promise<LoadedLIMoE> {
+  const { tensors, metadata } = await readSafetensors(path);
+  try {
+    if (metadata.format !== FORMAT) {
+      throw new Error(
+        `${path}: not a LIMoE model file (format ${JSON.stringify(metadata.format)}, expected "${FORMAT}").`,
+      );
+    }
+    let config: LIMoEConfig;
+    let tokenizerJson: unknown;
+    let extra: LIMoEMetadata;
+    try {
+      config = JSON.parse(metadata.config) as LIMoEConfig;
+      tokenizerJson = JSON.parse(metadata.tokenizer);
+      extra = JSON.parse(metadata.metadata) as LIMoEMetadata;
+    } catch {
+      throw new Error(
+        `${path}: the LIMoE metadata (config, tokenizer) is not valid JSON; the file is damaged.`,
+      );
+    }
+    const model = new LIMoEModel(validateLIMoEConfig(config));
+    model.loadWeights(tensors, { source: path });
+    return { model, tokenizer: BpeTokenizer.fromJSON(tokenizerJson), metadata: extra };
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}

@@ -1,0 +1,99 @@
+import type { RouterSpec } from '@moevl/router';
+import { type VMoESpec, moeBlockIndices } from '@moevl/vision';
+
+/**
+ * A LIMoE model (Mustafa et al. 2022): per-modality stems feeding ONE shared transformer whose MLPs are MoE
+ * layers in some blocks, per-modality pooling and projection into a shared embedding, a learned
+ * temperature. The same config builds the paper's baselines: `moe: null` is the dense single tower,
+ * `towers: 'two'` the dense two-tower CLIP-style model.
+ */
+export interface LIMoEConfig {
+  /** Image side (square) and channels (1 for Fashion-MNIST/MNIST, 3 for RGB). */
+  imageSize: number;
+  channels: number;
+  patchSize: number;
+  /** Tokenizer vocabulary size and text context length (tokens incl. <sot>/<eot>). */
+  vocabSize: number;
+  contextLength: number;
+  /** Transformer width, depth, heads, MLP ratio. */
+  dim: number;
+  depth: number;
+  numHeads: number;
+  mlpRatio: number;
+  /** Width of the shared image–text embedding space. */
+  embedDim: number;
+  /** `single`: one shared transformer (LIMoE); `two`: separate image and text transformers. */
+  towers: 'single' | 'two';
+  /** MoE layers (V-MoE placement: `every`, `last`), or null for a dense model. */
+  moe: VMoESpec | null;
+  imagePooling: 'gap' | 'cls';
+  textPooling: 'eot' | 'mean';
+  /** Initial log logit scale; CLIP: ln(1/0.07). Clamped to [0, ln 100] during training. */
+  logitScaleInit: number;
+  seed: number;
+}
+
+export const LIMOE_DEFAULT_ROUTER: RouterSpec = {
+  name: 'top-k',
+  options: {
+    k: 1,
+    batchPriority: true,
+    capacityFactor: 1.05,
+    evalCapacityFactor: 4,
+    importanceWeight: 0.005,
+    loadWeight: 0.005,
+    // LIMoE's entropy losses per modality; τ and weights are not verified from the paper (REFERENCE §2).
+    localEntropyWeight: 0.01,
+    globalEntropyWeight: 0.01,
+    globalEntropyThreshold: Math.log(4),
+  },
+};
+
+export function defaultLIMoEConfig(overrides: Partial<LIMoEConfig> = {}): LIMoEConfig {
+  return {
+    imageSize: 28,
+    channels: 1,
+    patchSize: 4,
+    vocabSize: 1024,
+    contextLength: 16,
+    dim: 128,
+    depth: 4,
+    numHeads: 4,
+    mlpRatio: 4,
+    embedDim: 128,
+    towers: 'single',
+    moe: { numExperts: 8, every: 2, router: LIMOE_DEFAULT_ROUTER },
+    imagePooling: 'gap',
+    textPooling: 'eot',
+    logitScaleInit: Math.log(1 / 0.07),
+    seed: 0,
+    ...overrides,
+  };
+}
+
+export function validateLIMoEConfig(c: LIMoEConfig): LIMoEConfig {
+  const positive = [
+    'imageSize',
+    'channels',
+    'patchSize',
+    'vocabSize',
+    'contextLength',
+    'dim',
+    'depth',
+    'numHeads',
+    'embedDim',
+  ] as const;
+  for (const key of positive) {
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new Error(`LIMoE config: ${key} must be a positive integer, got ${c[key]}.`);
+  }
+  if (c.imageSize % c.patchSize !== 0) {
+    throw new Error(`LIMoE config: imageSize ${c.imageSize} must be a multiple of patchSize ${c.patchSize}.`);
+  }
+  if (c.dim % c.numHeads !== 0)
+    throw new Error(`LIMoE config: dim ${c.dim} must be divisible by numHeads ${c.numHeads}.`);
+  if (c.towers !== 'single' && c.towers !== 'two')
+    throw new Error(`LIMoE config: towers must be 'single' or 'two', got ${c.towers}.`);
+  if (c.moe != null) moeBlockIndices(c.depth, c.moe);
+  return c;
+}

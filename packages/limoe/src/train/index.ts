@@ -1,0 +1,3 @@
+export * from './captions.js';
+export * from './pair_data.js';
+export * from './train_limoe.js';

@@ -1,0 +1,185 @@
+import * as tf from '@tensorflow/tfjs';
+import { AdamW, Rng, type RunTrainingResult, runTraining, warmupCosine } from '@moevl/core';
+import { clipLoss, sigLipLoss, type ContrastivePositives } from '../losses/contrastive.js';
+import { LIMoEModel } from '../model/limoe_model.js';
+import type { LIMoEConfig } from '../model/config.js';
+import type { BpeTokenizer } from '../tokenizer/bpe_tokenizer.js';
+import { trainBpe } from '../tokenizer/train.js';
+import { ClassCaptionPairs, type InMemoryImages, type PairBatch } from './pair_data.js';
+import { TRAIN_TEMPLATES } from './captions.js';
+
+export interface TrainLIMoEOptions {
+  /** Model config; `vocabSize` is replaced by the trained tokenizer's size. */
+  config: LIMoEConfig;
+  data: InMemoryImages;
+  /** Class names as written in captions. */
+  classNames: readonly string[];
+  /** Caption templates used in training (default `TRAIN_TEMPLATES`). */
+  templates?: readonly string[];
+  steps: number;
+  batchSize: number;
+  peakLr?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  /** Same-class pairs as positives (documented option; see `ClipLossOptions`). Default 'same-class'. */
+  positives?: ContrastivePositives;
+  loss?: 'clip' | 'siglip';
+  /** Tokenizer vocabulary size to train. Default 256 (captions use few words). */
+  vocabSize?: number;
+  seed?: number;
+  dir?: string;
+  checkpointEvery?: number;
+  resume?: boolean | string;
+  stopAfter?: number;
+  progress?: boolean;
+  onStep?: (record: Record<string, unknown>) => void;
+}
+
+export interface TrainLIMoEResult {
+  model: LIMoEModel;
+  tokenizer: BpeTokenizer;
+  run: RunTrainingResult;
+  /** Image + text tokens processed per second (mean over the run's steps). */
+  tokensPerSecond: number;
+  /** Estimated training FLOP/s (≈ 3 × forward FLOPs per step / step time). */
+  gflopsPerSecond: number;
+}
+
+/** Forward FLOPs of one step, counting matmuls (dense MLP width, or k·H for MoE blocks with k = 1). */
+export function estimateForwardFlops(c: LIMoEConfig, batch: number): number {
+  const n = (c.imageSize / c.patchSize) ** 2;
+  const t = n + c.contextLength;
+  const tokens = batch * t;
+  const h = c.mlpRatio * c.dim;
+  const perTokenPerBlock = 2 * (4 * c.dim * c.dim) + 2 * (2 * c.dim * h);
+  const attention = 2 * 2 * batch * c.numHeads * t * t * (c.dim / c.numHeads);
+  const stem = 2 * batch * n * (c.channels * c.patchSize ** 2) * c.dim;
+  const towers = c.towers === 'two' ? 1 : 1; // two towers split the same tokens between them
+  return (
+    towers * c.depth * (tokens * perTokenPerBlock + attention) + stem + 2 * 2 * batch * c.dim * c.embedDim
+  );
+}
+
+/**
+ * Trains LIMoE (or its dense / two-tower baselines, by config) contrastively on class-captioned images:
+ * AdamW with warmup-cosine, global-norm clipping, the logit scale clamped to [0, ln 100] after each step,
+ * and every auxiliary loss logged on its own. Logs and checkpoints go through core's `runTraining`, so a
+ * stopped run resumes exactly.
+ */
+export async function trainLIMoE(options: TrainLIMoEOptions): Promise<TrainLIMoEResult> {
+  const templates = options.templates ?? TRAIN_TEMPLATES;
+  const seed = options.seed ?? options.config.seed;
+  const tokenizer = trainBpe(ClassCaptionPairs.captionCorpus(options.classNames, templates), {
+    vocabSize: options.vocabSize ?? 256,
+  });
+  const config: LIMoEConfig = { ...options.config, vocabSize: tokenizer.vocabSize, seed };
+  const model = new LIMoEModel(config);
+  const data = new ClassCaptionPairs(
+    options.data,
+    options.classNames,
+    templates,
+    tokenizer,
+    config.contextLength,
+    options.batchSize,
+    seed,
+  );
+  const optimizer = new AdamW({
+    lr: options.peakLr ?? 1e-3,
+    weightDecay: options.weightDecay ?? 0.05,
+    // CLIP's recipe: no decay on gains, biases, embeddings and the temperature.
+    excludeFromWeightDecay: (name) => /(bias|gamma|beta|position|logit_scale|embeddings)$/.test(name),
+  });
+  const positives = options.positives ?? 'same-class';
+  const lossKind = options.loss ?? 'clip';
+  let logitBias: tf.Variable | undefined;
+  if (lossKind === 'siglip') logitBias = tf.variable(tf.scalar(-10), true, 'siglip_bias');
+  const flops = 3 * estimateForwardFlops(config, options.batchSize);
+  const tokensPerStep =
+    options.batchSize * ((config.imageSize / config.patchSize) ** 2 + config.contextLength);
+  let lastMetrics: Record<string, unknown> = {};
+  const run = await runTraining<PairBatch>({
+    model: {
+      namedWeights: () => model.namedWeights(),
+      trainableWeights: () => ({
+        ...model.trainableWeights(),
+        ...(logitBias ? { siglip_bias: logitBias } : {}),
+      }),
+      loadWeights: (t, o) => model.loadWeights(t, o),
+    },
+    config: { limoe: config, tokenizer: tokenizer.toJSON() },
+    optimizer,
+    schedule: warmupCosine({
+      peakLr: options.peakLr ?? 1e-3,
+      warmupSteps: options.warmupSteps ?? Math.min(200, Math.floor(options.steps / 10)),
+      totalSteps: options.steps,
+    }),
+    totalSteps: options.steps,
+    data,
+    rng: new Rng(seed),
+    clipNorm: options.clipNorm ?? 1,
+    dir: options.dir,
+    checkpointEvery: options.checkpointEvery,
+    resume: options.resume,
+    stopAfter: options.stopAfter,
+    progress: options.progress,
+    lossFn: (batch, ctx) => {
+      const out = model.forward(batch.images, batch.text, { training: true, rng: ctx.rng });
+      lastMetrics = out.metrics as Record<string, unknown>;
+      const contrastive =
+        lossKind === 'clip'
+          ? clipLoss(out.imageEmbeddings, out.textEmbeddings, model.logitScale as tf.Scalar, {
+              positives,
+              labels: batch.labels,
+              normalized: true,
+            })
+          : sigLipLoss(
+              out.imageEmbeddings,
+              out.textEmbeddings,
+              model.logitScale as tf.Scalar,
+              logitBias as tf.Scalar,
+              {
+                positives,
+                labels: batch.labels,
+                normalized: true,
+              },
+            );
+      const aux = Object.values(out.auxLosses);
+      const loss = (aux.length > 0 ? tf.addN([contrastive, ...aux]) : contrastive) as tf.Scalar;
+      return { loss, aux: { contrastive, ...out.auxLosses } };
+    },
+    onStep: (record) => {
+      model.clampLogitScale();
+      const extra: Record<string, unknown> = {
+        temperature: 1 / Math.exp(model.logitScale.dataSync()[0]),
+        tokensPerSecond: tokensPerStep / (record.ms / 1000),
+        gflopsPerSecond: flops / (record.ms * 1e6),
+      };
+      const blocks = Object.values(lastMetrics) as Array<{
+        routingSuccessRateByModality?: Array<number | null>;
+        load?: number[] | null;
+      }>;
+      if (blocks.length > 0) {
+        const mean = (xs: Array<number | null | undefined>) => {
+          const v = xs.filter((x): x is number => x != null);
+          return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+        };
+        extra.routingSuccessImage = mean(blocks.map((b) => b.routingSuccessRateByModality?.[0]));
+        extra.routingSuccessText = mean(blocks.map((b) => b.routingSuccessRateByModality?.[1]));
+        extra.expertLoad = blocks.map((b) => b.load ?? null);
+      }
+      options.onStep?.({ ...record, ...extra });
+      return extra;
+    },
+  });
+  optimizer.dispose();
+  logitBias?.dispose();
+  const ms = run.records.reduce((a, r) => a + r.ms, 0) / Math.max(1, run.records.length);
+  return {
+    model,
+    tokenizer,
+    run,
+    tokensPerSecond: tokensPerStep / (ms / 1000),
+    gflopsPerSecond: flops / (ms * 1e6),
+  };
+}
