@@ -1,4 +1,4 @@
-/**
- * @moevl/vision — skeleton. The issue that builds this package fills it; see the root README for the plan.
- */
-export const PACKAGE_NAME = '@moevl/vision';
+export * from './model/image_text_model.js';
+export * from './models/index.js';
+export * from './preprocess/config.js';
+export * from './zeroshot/index.js';
