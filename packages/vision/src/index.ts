@@ -1,3 +1,4 @@
+export * from './data/index.js';
 export * from './model/image_text_model.js';
 export * from './models/index.js';
 export * from './preprocess/config.js';

@@ -127,6 +127,8 @@ export abstract class Layer extends tf.serialization.Serializable {
           `Cannot load weight "${k}" into ${this.name}${where}: shape [${t.shape}] ≠ [${v.shape}].`,
         );
       }
+      // Assigning a variable to itself would alias its data and break it on the next read.
+      if (t === v) continue;
       v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype));
     }
   }

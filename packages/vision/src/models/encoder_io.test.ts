@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs';
+import { deserializeLayer, readSafetensors, writeSafetensors } from '@moevl/core';
+import { describeEachBackend } from '@moevl/core/testing';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { ENCODER_FORMAT, loadEncoder, saveEncoder } from './encoder_io.js';
+import { VisionTransformer, type VisionTransformerArgs } from './vision_transformer.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'moevl-vision-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const TINY: VisionTransformerArgs = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, numHeads: 2, seed: 3 };
+const VARIANTS: Record<string, Partial<VisionTransformerArgs>> = {
+  vit: { projectionDim: 8, numClasses: 3, headZeroInit: false },
+  vmoe: { depth: 4, moe: { numExperts: 4, last: 1, router: { name: 'top-k', options: { k: 2 } } } },
+};
+
+function expectSame(a: tf.Tensor, b: tf.Tensor): void {
+  expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+}
+
+describeEachBackend('encoder checkpoints', (backend) => {
+  const images = (size = 8) => tf.randomNormal([2, 3, size, size], 0, 1, 'float32', 11);
+
+  for (const [variant, extra] of Object.entries(VARIANTS)) {
+    it(`${variant}: weights round-trip through safetensors into a model with another seed`, async () => {
+      const model = new VisionTransformer({ ...TINY, ...extra });
+      const path = join(dir, `${variant}-${backend}.safetensors`);
+      await saveEncoder(path, model, { step: '42' });
+      const { tensors, metadata } = await readSafetensors(path);
+      expect(metadata).toEqual(expect.objectContaining({ step: '42', format: ENCODER_FORMAT }));
+      expect(Object.keys(tensors).sort()).toEqual(Object.keys(model.namedWeights()).sort());
+      // Only the checkpoint can make a model built with another seed produce the same outputs.
+      const spec = JSON.parse(metadata.config);
+      spec.config.seed = 999;
+      const fresh = deserializeLayer<VisionTransformer>(spec);
+      const x = images();
+      const [a, before] = [model.apply(x), fresh.apply(x)];
+      expect(Array.from(before.dataSync())).not.toEqual(Array.from(a.dataSync()));
+      fresh.loadWeights(tensors, { source: path });
+      const b = fresh.apply(x);
+      expectSame(a, b);
+      const loaded = await loadEncoder(path);
+      expect(loaded).toBeInstanceOf(VisionTransformer);
+      const c = loaded.apply(x);
+      expectSame(a, c);
+      tf.dispose([x, a, before, b, c, ...Object.values(tensors)]);
+      [model, fresh, loaded].forEach((m) => m.dispose());
+    });
+  }
+
+  it('loads a checkpoint at a new resolution with interpolated position embeddings', async () => {
+    const model = new VisionTransformer({ ...TINY, dynamicImageSize: false });
+    const path = join(dir, `resize-${backend}.safetensors`);
+    await saveEncoder(path, model);
+    const big = await loadEncoder(path, { imageSize: 16 });
+    expect(big.grid).toEqual([4, 4]);
+    expect(big.namedWeights()['pos_embed'].shape).toEqual([1, 17, 16]);
+    // The same resize the dynamic forward pass does at call time.
+    const dynamic = new VisionTransformer({ ...TINY, dynamicImageSize: true });
+    dynamic.loadWeights(model.namedWeights());
+    const x = images(16);
+    const [a, b] = [big.apply(x), dynamic.apply(x)];
+    const [va, vb] = [a.dataSync(), b.dataSync()];
+    for (let i = 0; i < va.length; i++) expect(va[i]).toBeCloseTo(vb[i], 5);
+    expect(() => model.apply(x)).toThrow(/expected 8×8 images, got 16×16/);
+    await expect(loadEncoder(path, { imageSize: 18 })).rejects.toThrow(
+      /18×18 is not a multiple of the model's patch size 4/,
+    );
+    tf.dispose([x, a, b]);
+    [model, big, dynamic].forEach((m) => m.dispose());
+  });
+
+  it('explains files it cannot load', async () => {
+    const plain = join(dir, `plain-${backend}.safetensors`);
+    const w = tf.zeros([2]);
+    await writeSafetensors(plain, { w });
+    w.dispose();
+    await expect(loadEncoder(plain)).rejects.toThrow(
+      /has no "config" metadata, so it was not written by saveEncoder/,
+    );
+    const model = new VisionTransformer(TINY);
+    await expect(saveEncoder(plain, model, { config: 'x' })).rejects.toThrow(/must not set "config"/);
+    model.dispose();
+  });
+});
