@@ -100,7 +100,9 @@ export function resolvePreprocessConfig(options: Partial<PreprocessConfig> = {})
   checkTriple('mean', c.mean, false);
   checkTriple('std', c.std, true);
   if (!(c.rescaleFactor > 0) || !Number.isFinite(c.rescaleFactor)) {
-    throw new RangeError(`preprocess config: rescaleFactor must be a positive number, got ${c.rescaleFactor}`);
+    throw new RangeError(
+      `preprocess config: rescaleFactor must be a positive number, got ${c.rescaleFactor}`,
+    );
   }
   return c;
 }
