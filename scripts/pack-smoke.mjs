@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 // Packages that are implemented so far, in dependency order; later issues add theirs.
-const PACKAGES = ['core', 'router'];
+const PACKAGES = ['core', 'router', 'vision', 'limoe'];
 const SMOKE = {
   core: `
 import * as tf from '@tensorflow/tfjs';
@@ -45,6 +45,36 @@ const block = new TransformerBlock({ dim: 16, numHeads: 2, mlp: new MoELayer({ d
 const out = block.forward(tf.randomNormal([2, 8, 16]), { training: true });
 console.log('@moevl/router smoke OK:', names.length, 'routers; MoE block output', out.y.shape.join('x'), 'aux', Object.keys(out.auxLosses).join(','));
 `,
+  vision: `
+import sharp from 'sharp';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { initBackend } from '@moevl/core';
+import { imagenetClassNames, loadImageFolderDataset, preprocessImage, createViT } from '@moevl/vision';
+await initBackend();
+if (imagenetClassNames().length !== 1000) throw new Error('ImageNet class names not shipped');
+const dir = process.argv[2] + '/imgs';
+for (const c of ['a', 'b']) {
+  mkdirSync(dir + '/' + c, { recursive: true });
+  const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: c === 'a' ? '#f00' : '#00f' } }).png().toBuffer();
+  writeFileSync(dir + '/' + c + '/1.png', png);
+}
+const ds = await loadImageFolderDataset(dir);
+const x = await preprocessImage(ds.items[0].path);
+if (x.shape.join() !== '3,224,224') throw new Error('preprocess shape ' + x.shape);
+const vit = createViT('ti-mini');
+console.log('@moevl/vision smoke OK:', ds.summary().split('\\n')[0], '| ViT ti-mini params', vit.countParams());
+`,
+  limoe: `
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '@moevl/core';
+import { LIMoEModel, defaultLIMoEConfig, trainBpe } from '@moevl/limoe';
+await initBackend();
+const tok = trainBpe(['a photo of a shoe', 'a photo of a bag'], { vocabSize: 64, contextLength: 8 });
+const model = new LIMoEModel(defaultLIMoEConfig({ imageSize: 8, patchSize: 4, dim: 16, depth: 2, numHeads: 2, embedDim: 8, vocabSize: tok.vocabSize, contextLength: 8, moe: { numExperts: 4, every: 2 } }));
+const t = tok.toTensors(['a photo of a shoe']);
+const out = model.forward(tf.zeros([1, 1, 8, 8]), { ids: t.ids, mask: t.mask, eotIndex: Array.from(t.eotIndex.dataSync()) }, { training: false });
+console.log('@moevl/limoe smoke OK: embeddings', out.imageEmbeddings.shape.join('x'), out.textEmbeddings.shape.join('x'));
+`,
 };
 
 const work = mkdtempSync(join(tmpdir(), 'moevl-pack-'));
@@ -64,6 +94,8 @@ try {
   }
   const project = join(work, 'project');
   execFileSync('mkdir', ['-p', project]);
+  // onnxruntime-node (via @huggingface/transformers) would download a CUDA provider at install time.
+  writeFileSync(join(project, '.npmrc'), 'onnxruntime-node-install=skip\n');
   writeFileSync(
     join(project, 'package.json'),
     // vitest is the optional peer that `@moevl/*/testing` (gradient checker, per-backend suites) needs.
