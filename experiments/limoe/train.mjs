@@ -96,7 +96,10 @@ await saveLIMoE(modelPath, result.model, result.tokenizer, {
 });
 
 // Zero-shot on the test split with the held-out templates.
-const itm = new LIMoEImageTextModel(result.model, result.tokenizer, { imageMean: FASHION_MNIST_MEAN, imageStd: FASHION_MNIST_STD });
+const itm = new LIMoEImageTextModel(result.model, result.tokenizer, {
+  imageMean: FASHION_MNIST_MEAN,
+  imageStd: FASHION_MNIST_STD,
+});
 const e0 = Date.now();
 const classifier = await buildZeroShotClassifier(itm, FASHION_CAPTION_NAMES, EVAL_TEMPLATES);
 const testData = { images: test.images, labels: test.labels, count: test.count, side: 28 };

@@ -1,3 +1,4 @@
+export * from './analysis/index.js';
 export * from './io/index.js';
 export * from './losses/index.js';
 export * from './model/index.js';

@@ -1,0 +1,1 @@
+export * from './routing_analysis.js';
