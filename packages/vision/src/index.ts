@@ -1,5 +1,6 @@
 export * from './clip/index.js';
 export * from './data/index.js';
+export * from './eval/index.js';
 export * from './model/image_text_model.js';
 export * from './models/index.js';
 export * from './preprocess/index.js';

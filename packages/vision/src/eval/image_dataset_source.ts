@@ -1,0 +1,44 @@
+import type { ImageDataset } from '../data/image_dataset.js';
+import { preprocessBatch } from '../preprocess/batch.js';
+import type { PreprocessConfig } from '../preprocess/config.js';
+import type { EvalSource, EvalSourceBatch } from './eval_source.js';
+
+export interface ImageDatasetSourceOptions {
+  /** Images decoded at once (see `preprocessBatch`; default 4). */
+  concurrency?: number;
+}
+
+/**
+ * An image-folder dataset (any ImageNet layout) as an evaluation source. Decoding happens here, batch by
+ * batch, with the CLIP-exact pipeline; a file that cannot be decoded comes back in `errors` so the
+ * evaluator can skip it (or fail in strict mode) with its path. A subset dataset (ImageNet-A/R) keeps its
+ * `classIndices` so prediction is restricted to its classes, as every published number for them is.
+ */
+export function imageDatasetSource(ds: ImageDataset, options: ImageDatasetSourceOptions = {}): EvalSource {
+  const labels = Int32Array.from(ds.items, (item) => item.label);
+  const source: EvalSource = {
+    name: ds.name,
+    count: ds.items.length,
+    labels,
+    id: (i) => ds.items[i].path,
+    async loadBatch(indices: number[], preprocess: PreprocessConfig): Promise<EvalSourceBatch> {
+      const paths = indices.map((i) => ds.items[i].path);
+      const {
+        pixels,
+        indices: rows,
+        errors,
+      } = await preprocessBatch(paths, preprocess, {
+        concurrency: options.concurrency,
+      });
+      const loaded = rows.map((r) => indices[r]);
+      const failed = errors.map((e) => ({ index: indices[e.index], message: e.message }));
+      if (loaded.length === 0) {
+        pixels.dispose();
+        return { pixels: null, loaded, errors: failed };
+      }
+      return { pixels, loaded, errors: failed };
+    },
+  };
+  if (ds.isSubset) source.classIndices = [...ds.classIndices];
+  return source;
+}
