@@ -11,9 +11,9 @@ import {
   FASHION_CAPTION_NAMES,
   FASHION_MNIST_MEAN,
   FASHION_MNIST_STD,
-  LIMOE_DEFAULT_ROUTER,
+  LIMOE_VARIANTS,
   LIMoEImageTextModel,
-  defaultLIMoEConfig,
+  limoeVariantConfig,
   imageTensor,
   saveLIMoE,
   trainLIMoE,
@@ -43,31 +43,10 @@ mkdirSync(out, { recursive: true });
 const backend = await initBackend();
 console.error(`backend ${backend.backend}; variant ${variant}; out ${out}`);
 
-const routerNoEntropy = {
-  name: 'top-k',
-  options: { ...LIMOE_DEFAULT_ROUTER.options, localEntropyWeight: 0, globalEntropyWeight: 0 },
-};
-// Patch 7 (16 image tokens) and 12 text tokens keep a 3-epoch run within the 60-minute budget on 2 cores.
-const base = {
-  imageSize: 28,
-  channels: 1,
-  patchSize: Number(values.patch),
-  dim: 128,
-  depth: 4,
-  numHeads: 4,
-  mlpRatio: 2,
-  embedDim: 128,
-  contextLength: 12,
-};
-const moe = { numExperts: 8, every: 2, router: LIMOE_DEFAULT_ROUTER };
-const configs = {
-  limoe: defaultLIMoEConfig({ ...base, moe }),
-  'limoe-no-entropy': defaultLIMoEConfig({ ...base, moe: { ...moe, router: routerNoEntropy } }),
-  dense: defaultLIMoEConfig({ ...base, moe: null }),
-  'two-tower': defaultLIMoEConfig({ ...base, moe: null, towers: 'two', depth: 4 }),
-};
-const config = configs[variant];
-if (!config) throw new Error(`unknown --variant ${variant}; use ${Object.keys(configs).join(', ')}`);
+if (!LIMOE_VARIANTS.includes(variant))
+  throw new Error(`unknown --variant ${variant}; use ${LIMOE_VARIANTS.join(', ')}`);
+// The variants are equal in compute per token: dense MLP width = expert width, top-1 routing.
+const config = { ...limoeVariantConfig(variant, Number(values.seed)), patchSize: Number(values.patch) };
 
 const perClass = values['train-per-class'] ? Number(values['train-per-class']) : undefined;
 const train = await loadFashionMnist({ split: 'train', perClass });

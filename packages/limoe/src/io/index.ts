@@ -1,2 +1,3 @@
 export * from './limoe_checkpoint.js';
 export * from './limoe_image_text_model.js';
+export * from './builtin.js';

@@ -1,0 +1,184 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import {
+  defaultClassifierCacheDir,
+  loadOrBuildClassifier,
+  preprocessBatch,
+  zeroShotLogits,
+} from '@moevl/vision';
+import type { ImageTextModel } from '@moevl/vision';
+import { InputError, UsageError } from '../errors.js';
+import { type ClassesChoice, parseLabelsFlag, resolveClassesFlag } from '../flags/classes.js';
+import { parseIntegerFlag } from '../flags/numbers.js';
+import { type TemplatesChoice, resolveTemplatesFlag } from '../flags/templates.js';
+import { resolveModel } from '../models/resolve_model.js';
+import { loadRouterPlugins } from '../models/router_plugins.js';
+import { toJson } from '../render/format.js';
+import { COMMON_OPTIONS, type IO, logger, parseBackendFlag, startBackend } from './common.js';
+
+/** The model `classify` uses without --model: the standard CLIP ViT-B/32 (downloaded once, then cached). */
+export const DEFAULT_CLASSIFY_MODEL = 'Xenova/clip-vit-base-patch32';
+const DEFAULT_TEMPLATE = 'a photo of a {}.';
+/** Images per embedding call. */
+const BATCH = 32;
+
+export const CLASSIFY_HELP = `zero-shot classify — the most likely labels of some images, zero-shot
+
+Usage:
+  zero-shot classify IMAGE... --labels "cat,dog,car" [options]
+  zero-shot classify IMAGE... --classes imagenet [options]
+
+Options:
+  --labels LIST        class names separated by commas
+  --classes WHAT       imagenet | fashion-mnist | FILE (one class name per line) — instead of --labels
+  --templates WHAT     openai80 | simple7 | FILE | "a photo of a {}." (default "${DEFAULT_TEMPLATE}",
+                       or a builtin model's own templates)
+  --top N              labels shown per image (default 5)
+  --model MODEL        builtin:NAME, a LIMoE .safetensors file, a CLIP folder or a hub id
+                       (default ${DEFAULT_CLASSIFY_MODEL})
+  --dtype TYPE         CLIP weight type: fp32 (default), q8, fp16, …
+  --backend NAME       tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --cache-dir DIR      where text classifiers are cached; --no-cache to build every time
+  --router-plugin SPEC load a router plugin before the model; repeatable
+  --json               print only JSON on stdout
+  --quiet              no notes on stderr
+  -h, --help           this text
+
+Probabilities are the softmax of the model's logits over the given labels (CLIP's convention).
+
+Exit codes: 0 ok, 1 an image could not be decoded, 2 a usage or input error (missing image, bad flags).`;
+
+interface ImageResult {
+  image: string;
+  top?: Array<{ label: string; probability: number; score: number }>;
+  error?: string;
+}
+
+async function checkImages(images: string[]): Promise<string[]> {
+  const paths = images.map((p) => resolve(p));
+  for (const p of paths) {
+    const info = await stat(p).catch(() => undefined);
+    if (!info?.isFile()) throw new InputError(`classify: the image ${p} does not exist or is not a file.`);
+  }
+  return paths;
+}
+
+/** Top-k labels per image: softmax over the classes of `logitScale · cosine`, best first. */
+async function classifyBatch(
+  model: ImageTextModel,
+  classifier: tf.Tensor2D,
+  pixels: tf.Tensor4D,
+  names: readonly string[],
+  k: number,
+): Promise<NonNullable<ImageResult['top']>[]> {
+  const emb = await model.embedImages(pixels);
+  const logits = zeroShotLogits(emb, classifier, model.logitScale);
+  const probs = tf.softmax(logits);
+  const { values, indices } = tf.topk(probs, Math.min(k, names.length));
+  const [p, idx, raw] = await Promise.all([values.array(), indices.array(), logits.array()]);
+  tf.dispose([emb, logits, probs, values, indices]);
+  return (idx as number[][]).map((row, i) =>
+    row.map((c, j) => ({
+      label: names[c],
+      probability: (p as number[][])[i][j],
+      score: (raw as number[][])[i][c],
+    })),
+  );
+}
+
+export async function runClassifyCommand(argv: string[], io: IO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      ...COMMON_OPTIONS,
+      labels: { type: 'string' },
+      classes: { type: 'string' },
+      templates: { type: 'string' },
+      top: { type: 'string' },
+      model: { type: 'string' },
+      dtype: { type: 'string' },
+      'cache-dir': { type: 'string' },
+      'no-cache': { type: 'boolean', default: false },
+      'router-plugin': { type: 'string', multiple: true },
+    },
+  });
+  if (positionals.length === 0)
+    throw new UsageError(
+      'classify needs at least one image, e.g. zero-shot classify cat.jpg --labels "cat,dog".',
+    );
+  if ((values.labels === undefined) === (values.classes === undefined)) {
+    throw new UsageError(
+      'classify needs the candidate classes: pass either --labels "cat,dog" or --classes FILE.',
+    );
+  }
+  const top = parseIntegerFlag('--top', values.top) ?? 5;
+  parseBackendFlag(values.backend);
+  const paths = await checkImages(positionals);
+  const classes: ClassesChoice =
+    values.labels !== undefined ? parseLabelsFlag(values.labels) : await resolveClassesFlag(values.classes!);
+  const explicitTemplates =
+    values.templates === undefined ? undefined : await resolveTemplatesFlag(values.templates);
+  const cacheDir = values['no-cache'] ? null : resolve(values['cache-dir'] ?? defaultClassifierCacheDir());
+  const log = logger(values, io);
+
+  const backend = await startBackend(values);
+  log(`backend: ${backend.backend}`);
+  await loadRouterPlugins(values['router-plugin'] ?? []);
+  const resolved = await resolveModel(values.model ?? DEFAULT_CLASSIFY_MODEL, { dtype: values.dtype });
+  const templates: TemplatesChoice =
+    explicitTemplates ??
+    (resolved.builtin
+      ? { templates: [...resolved.builtin.templates], name: resolved.builtin.name }
+      : { templates: [DEFAULT_TEMPLATE], name: 'custom' });
+  const results: ImageResult[] = [];
+  try {
+    const { classifier } = await loadOrBuildClassifier(resolved.model, classes.names, templates.templates, {
+      modelId: resolved.modelId,
+      cacheDir,
+      onWarning: (m) => log(`warning: ${m}`),
+    });
+    try {
+      for (let start = 0; start < paths.length; start += BATCH) {
+        const chunk = paths.slice(start, start + BATCH);
+        const { pixels, indices, errors } = await preprocessBatch(chunk, resolved.model.preprocess);
+        const tops =
+          indices.length > 0
+            ? await classifyBatch(resolved.model, classifier, pixels, classes.names, top)
+            : [];
+        pixels.dispose();
+        const byIndex = new Map(indices.map((i, r) => [i, tops[r]]));
+        const errorOf = new Map(errors.map((e) => [e.index, e.message]));
+        chunk.forEach((image, i) =>
+          results.push(
+            byIndex.has(i)
+              ? { image, top: byIndex.get(i) }
+              : { image, error: errorOf.get(i) ?? 'unreadable' },
+          ),
+        );
+      }
+    } finally {
+      classifier.dispose();
+    }
+  } finally {
+    await resolved.model.dispose();
+  }
+  const failed = results.filter((r) => r.error !== undefined).length;
+  if (values.json) {
+    io.out.write(
+      toJson({ model: resolved.modelId, templates: templates.templates, classes: classes.names, results }),
+    );
+  } else {
+    for (const r of results) {
+      io.out.write(`${r.image}\n`);
+      if (r.error !== undefined) io.out.write(`  cannot read it: ${r.error}\n`);
+      for (const t of r.top ?? [])
+        io.out.write(`  ${(100 * t.probability).toFixed(1).padStart(5)}%  ${t.label}\n`);
+    }
+  }
+  if (failed > 0) log(`${failed} of ${results.length} image(s) could not be read.`);
+  return failed > 0 ? 1 : 0;
+}

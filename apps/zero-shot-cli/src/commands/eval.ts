@@ -1,0 +1,166 @@
+import { parseArgs } from 'node:util';
+import { EVAL_TEMPLATES, FASHION_CAPTION_NAMES } from '@moevl/limoe';
+import { imagenetTemplates, runZeroShotEval, writeEvalResult, writePredictionsCsv } from '@moevl/vision';
+import type { ZeroShotEvalResult } from '@moevl/vision';
+import { type ResolvedData, resolveData } from '../data/resolve_data.js';
+import type { TemplatesChoice } from '../flags/templates.js';
+import { type ResolvedModel, resolveModel } from '../models/resolve_model.js';
+import { loadRouterPlugins } from '../models/router_plugins.js';
+import { evalResultJson, formatEvalReport } from '../render/eval_report.js';
+import { toJson } from '../render/format.js';
+import { phaseProgress } from '../render/progress.js';
+import { type IO, logger, startBackend } from './common.js';
+import { EVAL_OPTIONS, type EvalPlan, planEval } from './eval_options.js';
+
+export const EVAL_HELP = `zero-shot eval — zero-shot classification accuracy of a model on an image dataset
+
+Usage:
+  zero-shot eval --model MODEL --data PATH [options]
+
+Model (--model):
+  builtin:NAME              a model shipped with moevl (builtin:limoe-fashion-mnist)
+  path/to/model.safetensors a LIMoE model file (from zero-shot train-limoe)
+  path/to/folder            a CLIP model exported for transformers.js (config.json, onnx/…)
+  OWNER/NAME                a Hugging Face Hub id, e.g. Xenova/clip-vit-base-patch32 (downloaded once)
+
+Data:
+  --data PATH               an image folder, or "fashion-mnist" for the offline Fashion-MNIST test split
+  --layout NAME             auto | folders | kaggle | labels | imagenetv2 (default auto: detected, and said why)
+  --labels-file FILE        labels of a flat folder (Kaggle LOC_val_solution.csv, "file,wnid" or "file,index")
+  --classes WHAT            imagenet | fashion-mnist | FILE (one class name per line, one ImageNet synset per
+                            line, or "synset name" per line); default: from the data (ImageNet for synsets)
+  --subset FILE             only these synsets (one per line), predicting among them (ImageNet-A/R style)
+  --limit N                 a seeded, class-balanced sample of N images
+  --seed N                  seed of the sample and of sharding (default 0)
+
+Prompts:
+  --templates WHAT          openai80 | simple7 | FILE (one per line) | "a photo of a {}." (default openai80;
+                            builtin and LIMoE models on fashion-mnist default to their held-out templates)
+
+Running:
+  --batch-size N            images per batch (default 32)
+  --backend NAME            tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --dtype TYPE              CLIP weight type: fp32 (default), q8, fp16, int8, uint8, q4, q4f16, bnb4
+  --threads N               images decoded in parallel (default 4); decoding runs on libuv's thread pool,
+                            so set UV_THREADPOOL_SIZE=N as well for more than 4. ONNX Runtime's own threads
+                            are not changed by this flag.
+  --cache-dir DIR           where built text classifiers are cached (default ~/.cache/moevl/zero-shot-classifiers,
+                            or $MOEVL_CACHE_DIR/zero-shot-classifiers)
+  --no-cache                build the classifier every time and cache nothing
+  --router-plugin SPEC      load a router plugin (file or package) before the model; repeatable
+  --strict                  stop at the first unreadable image (exit 1) instead of skipping it
+
+Long runs:
+  --work-dir DIR            where partial predictions are kept (default: next to --out, results.json →
+                            results.work; else a folder in the cache dir named by a hash of the run)
+  --resume                  continue from the work dir instead of starting over
+  --shard I/N               evaluate only shard I of N (0-based); combine the N --out files with merge
+
+Output:
+  --out FILE                write the full result (with per-image predictions) as JSON
+  --predictions FILE        write per-image predictions as CSV
+  --json                    print the result as JSON on stdout (logs and progress go to stderr)
+  --quiet                   no progress or logs on stderr
+  -h, --help                this text
+
+Exit codes: 0 ok, 1 the evaluation failed (also: an unreadable image with --strict), 2 a usage or input error.`;
+
+/** Class names and templates: the flags, else the model's own (builtin / LIMoE on Fashion-MNIST), else the data's. */
+function promptSetup(
+  plan: EvalPlan,
+  model: ResolvedModel,
+  data: ResolvedData,
+): { classNames: string[]; templates: TemplatesChoice } {
+  const limoeOnFashion = model.kind !== 'clip' && data.isFashionMnist;
+  const classNames =
+    plan.classes?.names ??
+    (model.builtin && data.isFashionMnist
+      ? [...model.builtin.classNames]
+      : limoeOnFashion
+        ? [...FASHION_CAPTION_NAMES]
+        : data.classNames);
+  const templates =
+    plan.templates ??
+    (model.builtin
+      ? { templates: [...model.builtin.templates], name: `${model.builtin.name} held-out` }
+      : limoeOnFashion
+        ? { templates: [...EVAL_TEMPLATES], name: 'limoe held-out' }
+        : { templates: imagenetTemplates('openai80'), name: 'openai80' });
+  return { classNames, templates };
+}
+
+/** Stops the run between batches on Ctrl-C (partial predictions stay in the work dir); a second one kills. */
+function stopOnSignals(onStop: () => void): () => void {
+  const handler = () => onStop();
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+export async function runEvalCommand(argv: string[], io: IO): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: EVAL_OPTIONS });
+  const plan = await planEval(values);
+  const result = await evaluate(plan, io);
+  io.out.write(plan.json ? toJson(evalResultJson(result)) : formatEvalReport(result));
+  return 0;
+}
+
+/** Runs a planned evaluation and writes --out / --predictions; shared with `demo`. */
+export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResult> {
+  const log = logger(plan, io);
+  const backend = await startBackend({ backend: plan.backend });
+  log(`backend: ${backend.backend}`);
+  await loadRouterPlugins(plan.routerPlugins);
+  const data = await resolveData(plan);
+  log(data.summary);
+  const model = await resolveModel(plan.model, { dtype: plan.dtype });
+  const progress = phaseProgress(io.err, plan.quiet);
+  const controller = new AbortController();
+  const release = stopOnSignals(() => {
+    log('\nstopping after the current batch (press Ctrl-C again to quit at once)…');
+    controller.abort();
+  });
+  try {
+    const { classNames, templates } = promptSetup(plan, model, data);
+    log(
+      `model: ${model.modelId}; ${classNames.length} classes × ${templates.templates.length} templates (${templates.name})`,
+    );
+    if (plan.workDir !== undefined) log(`work dir: ${plan.workDir}${plan.resume ? ' (resuming)' : ''}`);
+    const result = await runZeroShotEval({
+      model: model.model,
+      modelId: model.modelId,
+      source: data.source,
+      classNames,
+      templates: templates.templates,
+      templatesName: templates.name,
+      batchSize: plan.batchSize,
+      limit: plan.limit,
+      seed: plan.seed,
+      shard: plan.shard,
+      workDir: plan.workDir,
+      resume: plan.resume,
+      cacheDir: plan.cacheDir,
+      strict: plan.strict,
+      onProgress: (e) => progress.update(e),
+      onWarning: (m) => log(`warning: ${m}`),
+      signal: controller.signal,
+    });
+    progress.finish();
+    if (plan.out !== undefined) {
+      await writeEvalResult(plan.out, result);
+      log(`wrote ${plan.out}`);
+    }
+    if (plan.predictions !== undefined) {
+      await writePredictionsCsv(plan.predictions, result, classNames);
+      log(`wrote ${plan.predictions}`);
+    }
+    return result;
+  } finally {
+    progress.finish();
+    release();
+    await model.model.dispose();
+  }
+}

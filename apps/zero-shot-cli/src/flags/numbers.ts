@@ -1,0 +1,62 @@
+import { UsageError } from '../errors.js';
+
+/**
+ * Number flags arrive as strings from parseArgs; these turn them into numbers or fail with a message
+ * naming the flag, the value and the accepted range.
+ */
+
+/** An integer in [min, max]; `undefined` when the flag was not given. */
+export function parseIntegerFlag(
+  flag: string,
+  value: string | undefined,
+  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range =
+      max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    throw new UsageError(`${flag} must be ${range}, got "${value}".`);
+  }
+  return n;
+}
+
+/** A finite number > 0 (learning rates); `undefined` when the flag was not given. */
+export function parsePositiveNumberFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a number > 0, got "${value}".`);
+  return n;
+}
+
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** `--shard i/n`: the i-th of n disjoint parts (0-based), so n machines can each evaluate one. */
+export function parseShardFlag(value: string | undefined): Shard | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = m ? Number(m[1]) : Number.NaN;
+  const count = m ? Number(m[2]) : Number.NaN;
+  if (!m || count < 1 || index >= count) {
+    throw new UsageError(
+      `--shard must be "i/n" with 0 ≤ i < n (e.g. --shard 0/4 for the first of 4 shards), got "${value}".`,
+    );
+  }
+  return { index, count };
+}
+
+/** One of a fixed set of words. */
+export function parseChoiceFlag<T extends string>(
+  flag: string,
+  value: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got "${value}".`);
+  }
+  return value as T;
+}
