@@ -90,10 +90,18 @@ export class MultiHeadSelfAttention extends Layer {
     return tf.tidy(() => {
       const h = this.numHeads;
       const hd = this.headDim;
-      // [B, T, 3·H, hd] → [B, 3·H, T, hd], then q, k, v are consecutive head groups. Rank-4 on purpose:
-      // the wasm Transpose kernel takes ~100 ms for the equivalent rank-5 permutation and ~1 ms for this.
-      const qkv = tf.transpose(tf.reshape(this.qkv.apply(x), [b, t, 3 * h, hd]), [0, 2, 1, 3]);
-      const [q, k, v] = tf.split(qkv, 3, 1).map((m) => tf.reshape(m, [b * h, t, hd]));
+      // q, k and v come from column blocks of the fused qkv kernel: slicing the [D, 3D] weight is cheap,
+      // whereas splitting the [B, T, 3D] activations costs ~20 ms per block on wasm (strided slices), and
+      // a rank-5 transpose ~100 ms. Each projection is then moved to heads with one rank-4 transpose.
+      this.qkv.ensureBuilt();
+      const x2d = tf.reshape(x, [b * t, this.dim]) as tf.Tensor2D;
+      const project = (i: number) => {
+        const w = tf.slice(this.qkv.kernel, [0, i * this.dim], [this.dim, this.dim]) as tf.Tensor2D;
+        let y: tf.Tensor = tf.matMul(x2d, w);
+        if (this.qkv.bias != null) y = tf.add(y, tf.slice(this.qkv.bias, [i * this.dim], [this.dim]));
+        return tf.reshape(tf.transpose(tf.reshape(y, [b, t, h, hd]), [0, 2, 1, 3]), [b * h, t, hd]);
+      };
+      const [q, k, v] = [project(0), project(1), project(2)];
       let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)); // [B·H, T, T]
       scores = tf.reshape(scores, [b, h, t, t]);
       if (keyPaddingMask != null) {
