@@ -29,11 +29,14 @@ export class Progress {
     const total = Math.max(1, this.options.total);
     const fraction = Math.min(1, done / total);
     const elapsed = (Date.now() - this.start) / 1000;
-    const rate = done / Math.max(elapsed, 1e-9);
-    const eta = rate > 0 ? (total - done) / rate : 0;
+    // Under 0.1 s a rate means nothing (a cached phase finishing at once would print billions per second).
+    const rate = elapsed >= 0.1 ? done / elapsed : null;
+    const eta = rate != null && rate > 0 ? `eta ${((total - done) / rate).toFixed(0)}s` : '';
     const label = this.options.label ? `${this.options.label} ` : '';
-    const text =
-      `${label}${done}/${total} (${(100 * fraction).toFixed(0)}%) ${rate.toFixed(1)}/s eta ${eta.toFixed(0)}s ${info}`.trimEnd();
+    const speed = rate != null ? `${rate.toFixed(1)}/s ` : '';
+    const text = `${label}${done}/${total} (${(100 * fraction).toFixed(0)}%) ${speed}${eta} ${info}`
+      .replace(/ +/g, ' ')
+      .trimEnd();
     if (this.interactive) {
       const width = 24;
       const filled = Math.round(width * fraction);
