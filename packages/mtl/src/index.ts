@@ -1,1 +1,2 @@
 export * from './aes/index.js';
+export * from './layers/index.js';

@@ -1,0 +1,1 @@
+export * from './moe_attention.js';
