@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 // Packages that are implemented so far, in dependency order; later issues add theirs.
-const PACKAGES = ['core', 'router', 'vision', 'limoe'];
+const PACKAGES = ['core', 'router', 'vision', 'limoe', 'mtl'];
 const SMOKE = {
   core: `
 import * as tf from '@tensorflow/tfjs';
@@ -74,6 +74,15 @@ const model = new LIMoEModel(defaultLIMoEConfig({ imageSize: 8, patchSize: 4, di
 const t = tok.toTensors(['a photo of a shoe']);
 const out = model.forward(tf.zeros([1, 1, 8, 8]), { ids: t.ids, mask: t.mask, eotIndex: Array.from(t.eotIndex.dataSync()) }, { training: false });
 console.log('@moevl/limoe smoke OK: embeddings', out.imageEmbeddings.shape.join('x'), out.textEmbeddings.shape.join('x'));
+`,
+  mtl: `
+import { AdaptiveExpertSelection, MoEAttention } from '@moevl/mtl';
+const aes = new AdaptiveExpertSelection({ tasks: ['a', 'b'], initialK: 2, maxK: 4, patience: 10 });
+aes.update(0, { a: 1, b: 1 });
+const d = aes.update(20, { a: 1, b: 0.5 });
+if (d.a.k !== 3 || d.b.k !== 2) throw new Error('AES decisions wrong: ' + JSON.stringify(d));
+if (typeof MoEAttention !== 'function') throw new Error('MoEAttention missing');
+console.log('@moevl/mtl smoke OK:', JSON.stringify(d));
 `,
 };
 
