@@ -28,7 +28,9 @@ const rows = readdirSync(root)
   })
   .sort((a, b) => a.variant.localeCompare(b.variant) || a.seed - b.seed);
 const f = (x, d = 3) => (x == null ? '–' : x.toFixed(d));
-console.log('| variant | seed | zero-shot top-1 | top-5 | params | train min | tokens/s | routing success train (image / text) | eval (image / text) |');
+console.log(
+  '| variant | seed | zero-shot top-1 | top-5 | params | train min | tokens/s | routing success train (image / text) | eval (image / text) |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   console.log(
