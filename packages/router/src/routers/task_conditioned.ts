@@ -43,14 +43,24 @@ interface TaskAssignment {
  * reported as dropped (position −1, weight 0, expert index = the next-best expert, a valid index).
  * Buffer positions are assigned over all tasks together (the experts, and so their capacity, are shared),
  * K-major and optionally in Batch Priority order.
+ *
+ * `sharedGate` gives every task the same kernel (the shared-router ablation). `keptExperts` serves a model
+ * extracted from a larger one: the gate keeps all `gateExperts` columns (softmax, noise and Mod-Squad's
+ * 1e-4 over all of them, exactly as in the full model) and the kept experts' columns are then selected, so
+ * top-k chooses among the kept experts with unchanged probabilities.
  */
 export class TaskConditionedRouter implements Router {
   readonly strategy = TASK_CONDITIONED_ROUTER_NAME;
   readonly numExperts: number;
   readonly inputDim: number;
   readonly numTasks: number;
-  private readonly options: TaskConditionedRouterOptions;
+  private options: TaskConditionedRouterOptions;
+  /** Columns of each gate kernel: `numExperts`, or the original expert count of an extracted model. */
+  readonly gateExperts: number;
+  /** One kernel per task, or one for all tasks with `sharedGate`. */
   private readonly kernels: tf.Variable[];
+  /** `[gateExperts, numExperts]` one-hot columns picking the kept experts' gates; null when all are kept. */
+  private readonly keptSelection: tf.Tensor2D | null;
   /** Current k_t per task; mutable through `setTaskK` (AdaMV's adaptive expert selection). */
   private readonly k: number[];
   /** Fallback noise source when the caller passes no RNG (reproducible, not resumable). */
@@ -66,14 +76,40 @@ export class TaskConditionedRouter implements Router {
       throw this.error(`options.k must hold numTasks = ${this.numTasks} integers in [1, ${this.kLimit()}]`);
     }
     const seed = options.seed ?? 0;
+    // Options built by hand (not through validateOptions) may lack the newer fields.
+    this.gateExperts = options.gateExperts ?? this.numExperts;
+    const kept = options.keptExperts ?? null;
+    if (
+      kept != null &&
+      (kept.length !== this.numExperts ||
+        kept.some((e, i) => !(e >= 0 && e < this.gateExperts) || (i > 0 && e <= kept[i - 1])))
+    ) {
+      throw this.error(
+        `options.keptExperts must hold numExperts = ${this.numExperts} strictly increasing ids in [0, ${this.gateExperts})`,
+      );
+    }
+    if (kept == null && this.gateExperts !== this.numExperts) {
+      throw this.error(`options.keptExperts is required when gateExperts (${this.gateExperts}) > numExperts`);
+    }
+    this.options = {
+      ...this.options,
+      sharedGate: options.sharedGate ?? false,
+      gateExperts: this.gateExperts,
+      keptExperts: kept,
+    };
+    // tf.keep: a router may be built inside a caller's tidy; the selection lives as long as the router.
+    this.keptSelection = kept == null ? null : tf.keep(keptSelection(kept, this.gateExperts));
     // Mod-Squad zero-initialises its routers, so every task starts with uniform routing.
     const init = options.gate === 'mod-squad' ? 'zeros' : 'lecunNormal';
-    this.kernels = Array.from({ length: this.numTasks }, (_, t) => {
-      const value = initialize(init, [this.inputDim, this.numExperts], deriveSeed(seed, `gate/task${t}`));
-      const kernel = tf.variable(value, true);
+    const kernel = (path: string) => {
+      const value = initialize(init, [this.inputDim, this.gateExperts], deriveSeed(seed, path));
+      const variable = tf.variable(value, true);
       value.dispose();
-      return kernel;
-    });
+      return variable;
+    };
+    this.kernels = this.options.sharedGate
+      ? [kernel('gate/shared')]
+      : Array.from({ length: this.numTasks }, (_, t) => kernel(`gate/task${t}`));
     this.rng = new Rng(deriveSeed(seed, 'noise'));
   }
 
@@ -116,12 +152,14 @@ export class TaskConditionedRouter implements Router {
       multipleOf: o.capacityMultipleOf,
     });
     const noisy = ctx.training && o.noiseStd > 0;
+    const G = this.gateExperts;
     const { logits, gates, noisyLogits, routeGates } = tf.tidy(() => {
-      const l = this.taskLogits(x, task);
-      const g = this.gate(l);
+      const full = this.taskLogits(x, task);
+      const l = this.keep(full);
+      const g = this.keep(this.gate(full));
       if (!noisy) return { logits: l, gates: g, noisyLogits: undefined, routeGates: g };
-      const nl = tf.add(l, (ctx.rng ?? this.rng).normalTensor([S, E], 0, o.noiseStd / E)) as tf.Tensor2D;
-      return { logits: l, gates: g, noisyLogits: nl, routeGates: this.gate(nl) };
+      const nl = tf.add(full, (ctx.rng ?? this.rng).normalTensor([S, G], 0, o.noiseStd / G)) as tf.Tensor2D;
+      return { logits: l, gates: g, noisyLogits: this.keep(nl), routeGates: this.keep(this.gate(nl)) };
     });
     const { positionData, ...assignment } = this.assign(routeGates, taskIds, real, kTask, capacity);
     const auxLosses = this.auxLosses(logits, gates, noisyLogits, taskIds, real, kTask, ctx);
@@ -149,15 +187,18 @@ export class TaskConditionedRouter implements Router {
   }
 
   namedWeights(): Record<string, tf.Variable> {
+    if (this.options.sharedGate) return { 'gate/shared/kernel': this.kernels[0] };
     return Object.fromEntries(this.kernels.map((kernel, t) => [`gate/task${t}/kernel`, kernel]));
   }
 
   getOptions(): TaskConditionedRouterOptions {
-    return { ...this.options, k: [...this.k] };
+    const kept = this.options.keptExperts;
+    return { ...this.options, k: [...this.k], keptExperts: kept == null ? null : [...kept] };
   }
 
   dispose(): void {
     for (const kernel of this.kernels) kernel.dispose();
+    this.keptSelection?.dispose();
   }
 
   private kLimit(): number {
@@ -195,13 +236,21 @@ export class TaskConditionedRouter implements Router {
     return ids;
   }
 
-  /** Each token's logits under its own task's gate: x·W_task(s), [S, E]. */
+  /** Each token's logits under its own task's gate (or the shared gate): x·W_task(s), [S, gateExperts]. */
   private taskLogits(x: tf.Tensor2D, task: tf.Tensor1D): tf.Tensor2D {
-    const [S, E, T] = [x.shape[0], this.numExperts, this.numTasks];
+    const [S, E, T] = [x.shape[0], this.gateExperts, this.kernels.length];
     const all = tf.matMul(x, T === 1 ? this.kernels[0] : tf.concat(this.kernels, 1)) as tf.Tensor2D;
     if (T === 1) return all;
     const select = tf.reshape(oneHot(task, T), [S, T, 1]);
     return tf.sum(tf.mul(tf.reshape(all, [S, T, E]), select), 1) as tf.Tensor2D;
+  }
+
+  /**
+   * The kept experts' columns of `[S, gateExperts]` scores, as a matmul with a one-hot selection (a
+   * gather's gradient needs a kernel the wasm backend lacks). Identity when every expert is kept.
+   */
+  private keep(scores: tf.Tensor2D): tf.Tensor2D {
+    return this.keptSelection == null ? scores : tf.matMul(scores, this.keptSelection);
   }
 
   /** Gate probabilities from logits: softmax, plus Mod-Squad's 1e-4 for its gate. */
@@ -313,6 +362,13 @@ export class TaskConditionedRouter implements Router {
     add('z', o.zLossWeight, () => zLoss(logits, { mask: ctx.mask }));
     return out;
   }
+}
+
+/** `[gateExperts, kept.length]` with a 1 at (kept[i], i): scores·selection picks the kept columns. */
+function keptSelection(kept: number[], gateExperts: number): tf.Tensor2D {
+  const data = new Float32Array(gateExperts * kept.length);
+  kept.forEach((e, i) => (data[e * kept.length + i] = 1));
+  return tf.tensor2d(data, [gateExperts, kept.length]);
 }
 
 /**

@@ -26,6 +26,9 @@ describe('taskConditionedRouter.validateOptions', () => {
       importanceWeight: 5e-3,
       loadWeight: 5e-3,
       zLossWeight: 0,
+      sharedGate: false,
+      gateExperts: 4,
+      keptExperts: null,
     });
   });
 
@@ -52,8 +55,29 @@ describe('taskConditionedRouter.validateOptions', () => {
       [{ numTasks: 2, miWeight: -1 }, /option miWeight must be a finite number ≥ 0/],
       [{ numTasks: 2, batchPriority: 'yes' }, /option batchPriority must be true or false/],
       [{ numTasks: 2, inputDim: undefined }, /option inputDim must be an integer .*\(required\)/],
+      [{ numTasks: 2, sharedGate: 1 }, /option sharedGate must be true or false/],
+      [{ numTasks: 2, gateExperts: 3 }, /option gateExperts must be an integer in \[4, ∞\]/],
+      [
+        { numTasks: 2, gateExperts: 6 },
+        /option keptExperts must be given when gateExperts \(6\) > numExperts \(4\)/,
+      ],
+      [
+        { numTasks: 2, gateExperts: 6, keptExperts: [0, 1, 2] },
+        /option keptExperts must be .*numExperts = 4/,
+      ],
+      [{ numTasks: 2, gateExperts: 6, keptExperts: [0, 2, 2, 5] }, /strictly increasing/],
+      [{ numTasks: 2, gateExperts: 6, keptExperts: [0, 1, 2, 6] }, /\[0, gateExperts = 6\), got \[0,1,2,6\]/],
+      [{ numTasks: 2, keptExperts: [0, 1, 2, 3.5] }, /option keptExperts must be/],
     ];
     for (const [options, message] of bad) expect(() => validate(options)).toThrow(message);
+  });
+
+  it('accepts kept experts of a larger gate and copies the list', () => {
+    const kept = [0, 2, 3, 7];
+    const o = validate({ numTasks: 1, gateExperts: 8, keptExperts: kept });
+    kept[0] = 1;
+    expect(o).toMatchObject({ gateExperts: 8, keptExperts: [0, 2, 3, 7] });
+    expect(validate({ numTasks: 1, keptExperts: [0, 1, 2, 3] }).keptExperts).toEqual([0, 1, 2, 3]);
   });
 
   it('keeps the caller’s k array unshared', () => {

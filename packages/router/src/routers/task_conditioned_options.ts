@@ -51,6 +51,25 @@ export interface TaskConditionedRouterOptions extends RouterOptions {
   loadWeight: number;
   /** ST-MoE z-loss weight over all tokens; default 0. */
   zLossWeight: number;
+  /**
+   * One gate kernel `gate/shared/kernel` used by every task (the shared-router ablation of Mod-Squad and
+   * AdaMV) instead of one per task. Only the scoring is shared: each task keeps its own k_t, its own share
+   * of the MI loss and its own metrics. Default false.
+   */
+  sharedGate: boolean;
+  /**
+   * Columns of each gate kernel, i.e. the number of experts the gate scores; default `numExperts`. Larger
+   * only for a model extracted from a bigger one (Mod-Squad's single-task extraction, see `keptExperts`).
+   */
+  gateExperts: number;
+  /**
+   * For an extracted model: the gate column (original expert id) of each of the `numExperts` experts this
+   * router dispatches to, strictly increasing in [0, gateExperts). Mod-Squad's gate is softmax over ALL
+   * original experts + 1e-4, not renormalised, so the gate keeps its full kernel [D, gateExperts]: every
+   * kept expert's probability is exactly what it was in the full model, and top-k chooses among the kept
+   * experts only. Default null: expert i is gate column i.
+   */
+  keptExperts: number[] | null;
 }
 
 const OPTION_KEYS = [
@@ -67,6 +86,9 @@ const OPTION_KEYS = [
   'importanceWeight',
   'loadWeight',
   'zLossWeight',
+  'sharedGate',
+  'gateExperts',
+  'keptExperts',
 ] as const;
 
 /** AdaMV-MoE's k₀: every task starts with two experts per token. */
@@ -97,6 +119,43 @@ function readK(raw: unknown, numTasks: number, kLimit: number): number[] {
 }
 
 /**
+ * Reads `gateExperts` and `keptExperts` together: without `keptExperts` the gate scores exactly the
+ * `numExperts` experts; with it, it lists one distinct gate column per expert, in increasing order.
+ */
+function readKeptExperts(r: OptionReader, raw: Record<string, unknown>, numExperts: number) {
+  const gateExperts = r.int('gateExperts', numExperts, numExperts);
+  const kept = raw.keptExperts;
+  if (kept == null) {
+    if (gateExperts !== numExperts) {
+      throw optionError(
+        'keptExperts',
+        `given when gateExperts (${gateExperts}) > numExperts (${numExperts}): list the gate column of each expert`,
+        kept,
+      );
+    }
+    return { gateExperts, keptExperts: null };
+  }
+  const ok =
+    Array.isArray(kept) &&
+    kept.length === numExperts &&
+    kept.every(
+      (e, i) =>
+        Number.isInteger(e) &&
+        (e as number) >= 0 &&
+        e < gateExperts &&
+        (i === 0 || e > (kept[i - 1] as number)),
+    );
+  if (!ok) {
+    throw optionError(
+      'keptExperts',
+      `null or numExperts = ${numExperts} strictly increasing integers in [0, gateExperts = ${gateExperts})`,
+      kept,
+    );
+  }
+  return { gateExperts, keptExperts: [...(kept as number[])] };
+}
+
+/**
  * Checks raw options and fills in the defaults, which depend on `gate`: Mod-Squad's defaults are the MI
  * loss and no noise; AdaMV's (vmoe) are V-MoE's noise and importance + load losses.
  */
@@ -124,5 +183,7 @@ export function validateTaskConditionedOptions(raw: Record<string, unknown>): Ta
     importanceWeight: r.number('importanceWeight', vmoe ? 5e-3 : 0, { min: 0 }),
     loadWeight: r.number('loadWeight', vmoe ? 5e-3 : 0, { min: 0 }),
     zLossWeight: r.number('zLossWeight', 0, { min: 0 }),
+    sharedGate: r.bool('sharedGate', false),
+    ...readKeptExperts(r, raw, common.numExperts),
   };
 }
