@@ -1,2 +1,5 @@
 export * from './aes/index.js';
 export * from './layers/index.js';
+export * from './heads/index.js';
+export * from './losses/index.js';
+export * from './analysis/index.js';
