@@ -3,3 +3,4 @@ export * from './layers/index.js';
 export * from './heads/index.js';
 export * from './losses/index.js';
 export * from './analysis/index.js';
+export * from './model/index.js';

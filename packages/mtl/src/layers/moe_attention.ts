@@ -24,6 +24,20 @@ export interface MoEAttentionArgs extends LayerArgs {
   gate?: MoEAttentionGate;
   /** Weight of the mutual-information loss returned in `auxLosses` (Mod-Squad: 0.005). 0 skips it. */
   miWeight?: number;
+  /**
+   * One gate `gate/shared/kernel` for every task (the shared-router ablation); usage and the MI loss stay
+   * per task. Default false.
+   */
+  sharedGate?: boolean;
+  /** Columns of each gate kernel; default `numExperts`. Larger only in an extracted model (`keptExperts`). */
+  gateExperts?: number;
+  /**
+   * After Mod-Squad's single-task extraction: the original expert id (gate column) of each of the
+   * `numExperts` experts kept, strictly increasing in [0, gateExperts). The gate still scores all original
+   * experts (softmax + 1e-4 over them, not renormalised), so kept experts' probabilities are unchanged; top-k
+   * chooses among the kept ones. Default: none (expert i is gate column i).
+   */
+  keptExperts?: number[] | null;
 }
 
 export interface MoEAttentionContext {
@@ -61,7 +75,7 @@ export interface MoEAttentionResult {
  * This wastes (E − k)/E of the query/attention/output compute, but it is exact, needs no gather/scatter of
  * tokens, and is fast at the small E of MoA (the key/value projection, shared, is computed once).
  *
- * Weights: `gate/task<t>/kernel [D, E]`, `query/kernel [D, E·headDim]`, `kv/kernel [D, 2·headDim]`,
+ * Weights: `gate/task<t>/kernel [D, E]` (or one `gate/shared/kernel`), `query/kernel [D, E·headDim]`, `kv/kernel [D, 2·headDim]`,
  * `kv/bias [2·headDim]`, `out/kernel [E, headDim, D]`, `out/bias [D]`.
  */
 export class MoEAttention extends Layer {
@@ -73,6 +87,9 @@ export class MoEAttention extends Layer {
   readonly numTasks: number;
   readonly gate: MoEAttentionGate;
   readonly miWeight: number;
+  readonly sharedGate: boolean;
+  readonly gateExperts: number;
+  readonly keptExperts: number[] | null;
   gateKernels: tf.Variable[] = [];
   queryKernel!: tf.Variable;
   kvKernel!: tf.Variable;
@@ -107,14 +124,38 @@ export class MoEAttention extends Layer {
     this.numTasks = args.numTasks;
     this.gate = gate;
     this.miWeight = miWeight;
+    this.sharedGate = args.sharedGate ?? false;
+    this.gateExperts = args.gateExperts ?? args.numExperts;
+    const kept = args.keptExperts ?? null;
+    if (!Number.isInteger(this.gateExperts) || this.gateExperts < args.numExperts) {
+      throw new Error(
+        `MoEAttention ${this.name}: gateExperts must be an integer ≥ numExperts = ${args.numExperts}, got ${args.gateExperts}.`,
+      );
+    }
+    const keptOk =
+      kept == null
+        ? this.gateExperts === args.numExperts
+        : kept.length === args.numExperts &&
+          kept.every(
+            (e, i) => Number.isInteger(e) && e >= 0 && e < this.gateExperts && (i === 0 || e > kept[i - 1]),
+          );
+    if (!keptOk) {
+      throw new Error(
+        `MoEAttention ${this.name}: keptExperts must list numExperts = ${args.numExperts} strictly increasing ` +
+          `gate columns in [0, gateExperts = ${this.gateExperts}) (required when gateExperts > numExperts), got ${JSON.stringify(kept)}.`,
+      );
+    }
+    this.keptExperts = kept == null ? null : [...kept];
   }
 
   protected override build(): void {
-    const [D, E, H] = [this.dim, this.numExperts, this.headDim];
+    const [D, E, H, G] = [this.dim, this.numExperts, this.headDim, this.gateExperts];
     // Mod-Squad zero-initialises its routers: every task starts with uniform routing.
-    this.gateKernels = Array.from({ length: this.numTasks }, (_, t) =>
-      this.addWeight(`gate/task${t}/kernel`, [D, E], 'zeros'),
-    );
+    this.gateKernels = this.sharedGate
+      ? [this.addWeight('gate/shared/kernel', [D, G], 'zeros')]
+      : Array.from({ length: this.numTasks }, (_, t) =>
+          this.addWeight(`gate/task${t}/kernel`, [D, G], 'zeros'),
+        );
     this.queryKernel = this.addWeight('query/kernel', [D, E * H], 'xavierUniform');
     this.kvKernel = this.addWeight('kv/kernel', [D, 2 * H], 'xavierUniform');
     this.kvBias = this.addWeight('kv/bias', [2 * H], 'zeros');
@@ -159,15 +200,23 @@ export class MoEAttention extends Layer {
       const task = tf.tensor1d(taskIds, 'int32');
 
       // Gate: every task's kernel on every token (one matmul), then each token's own task row.
+      const G = this.gateExperts;
+      const numGates = this.gateKernels.length;
       let logits: tf.Tensor2D;
-      if (NT === 1) {
+      if (numGates === 1) {
         logits = tf.matMul(x2d, this.gateKernels[0] as tf.Tensor2D);
       } else {
         const all = tf.matMul(x2d, tf.concat(this.gateKernels, 1) as tf.Tensor2D);
-        const select = tf.reshape(oneHot(task, NT), [S, NT, 1]);
-        logits = tf.sum(tf.mul(tf.reshape(all, [S, NT, E]), select), 1) as tf.Tensor2D;
+        const select = tf.reshape(oneHot(task, numGates), [S, numGates, 1]);
+        logits = tf.sum(tf.mul(tf.reshape(all, [S, numGates, G]), select), 1) as tf.Tensor2D;
       }
-      const p = tf.add(tf.softmax(logits), MOD_SQUAD_GATE_EPS) as tf.Tensor2D;
+      let p = tf.add(tf.softmax(logits), MOD_SQUAD_GATE_EPS) as tf.Tensor2D;
+      if (this.keptExperts != null) {
+        // The kept experts' columns, as a matmul with one-hot columns (gather's gradient fails on wasm).
+        const select = new Float32Array(G * E);
+        this.keptExperts.forEach((e, i) => (select[e * E + i] = 1));
+        p = tf.matMul(p, tf.tensor2d(select, [G, E]));
+      }
 
       // Top-k (indices only; the weights are p itself) → dense [S, E] combine weights.
       const top = topK(p, K);
@@ -268,6 +317,9 @@ export class MoEAttention extends Layer {
       numTasks: this.numTasks,
       gate: this.gate,
       miWeight: this.miWeight,
+      sharedGate: this.sharedGate,
+      gateExperts: this.gateExperts,
+      keptExperts: this.keptExperts == null ? null : [...this.keptExperts],
     };
   }
 }
