@@ -24,29 +24,47 @@ export function tokenizeForClip(
   texts: readonly string[],
   maxLength: number,
 ): ClipTokenBatch {
+  return packClipTokens(encodeForClip(tokenizer, texts, maxLength), clipPadId(tokenizer));
+}
+
+/** The token ids of each text, CLIP-truncated as {@link tokenizeForClip} describes, not padded. */
+export function encodeForClip(
+  tokenizer: PreTrainedTokenizer,
+  texts: readonly string[],
+  maxLength: number,
+): number[][] {
   if (!Number.isInteger(maxLength) || maxLength < 2) {
     throw new Error(`tokenizeForClip: maxLength must be an integer >= 2, got ${maxLength}.`);
   }
+  if (texts.length === 0) return [];
   const encoded = tokenizer([...texts], { padding: false, truncation: false, return_tensor: false });
   const rows = encoded.input_ids as number[][];
   const eos = tokenizer.eos_token_id;
-  const pad = tokenizer.pad_token_id ?? eos ?? 0;
-  const clipped = rows.map((ids) => {
+  return rows.map((ids) => {
     if (ids.length <= maxLength) return ids;
     const kept = ids.slice(0, maxLength);
     if (eos != null && ids[ids.length - 1] === eos) kept[maxLength - 1] = eos;
     return kept;
   });
-  const length = Math.max(1, ...clipped.map((r) => r.length));
-  const inputIds = new BigInt64Array(clipped.length * length).fill(BigInt(pad));
-  const attentionMask = new BigInt64Array(clipped.length * length);
-  clipped.forEach((ids, i) => {
+}
+
+/** The id rows are padded with: the tokenizer's pad token, else its end token, else 0. */
+export function clipPadId(tokenizer: PreTrainedTokenizer): number {
+  return tokenizer.pad_token_id ?? tokenizer.eos_token_id ?? 0;
+}
+
+/** Lays out encoded rows as one `[batch, longest]` batch, padded with `pad` (mask 0). */
+export function packClipTokens(rows: readonly (readonly number[])[], pad: number): ClipTokenBatch {
+  const length = Math.max(1, ...rows.map((r) => r.length));
+  const inputIds = new BigInt64Array(rows.length * length).fill(BigInt(pad));
+  const attentionMask = new BigInt64Array(rows.length * length);
+  rows.forEach((ids, i) => {
     for (let j = 0; j < ids.length; j++) {
       inputIds[i * length + j] = BigInt(ids[j]);
       attentionMask[i * length + j] = 1n;
     }
   });
-  return { inputIds, attentionMask, batch: clipped.length, length };
+  return { inputIds, attentionMask, batch: rows.length, length };
 }
 
 /**

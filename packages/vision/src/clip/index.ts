@@ -7,7 +7,7 @@ export type { TransformersClipOptions } from './transformers_clip.js';
 export { TransformersClipModel, l2NormalizeRows } from './transformers_clip_model.js';
 export type { ClipGraphs, TransformersClipModelInit } from './transformers_clip_model.js';
 export { ClipLoadError } from './clip_load_error.js';
-export { tokenizeForClip, clipMaxLength } from './clip_tokenize.js';
+export { tokenizeForClip, clipMaxLength, encodeForClip, packClipTokens, clipPadId } from './clip_tokenize.js';
 export type { ClipTokenBatch } from './clip_tokenize.js';
 export { DTYPE_SUFFIXES, canonicalDtype, clipOnnxFiles } from './dtypes.js';
 export type { ClipDtype, ClipOnnxFiles } from './dtypes.js';

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageTextModel } from '../model/image_text_model.js';
 import { loadTransformersClip } from './transformers_clip.js';
 import type { TransformersClipOptions } from './transformers_clip.js';
+import type { TransformersClipModel } from './transformers_clip_model.js';
 import {
   FIXTURE_DIR,
   FIXTURE_LOGIT_SCALE,
@@ -103,6 +104,21 @@ describe.each(VARIANTS)('loadTransformersClip on the tiny fixture ($label)', ({ 
 });
 
 describe('batching and layouts', () => {
+  it('embeds a plain NCHW buffer (embedPixelData) exactly as the same pixels as a tensor', async () => {
+    const model = (await loadTransformersClip(FIXTURE_DIR, { batchSize: 2 })) as TransformersClipModel;
+    const pixels = solidPixels([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    const fromTensor = await model.embedImages(pixels);
+    const fromData = await model.embedPixelData(Float32Array.from(pixels.dataSync()), pixels.shape);
+    expect(fromData.arraySync()).toEqual(fromTensor.arraySync());
+    await expect(model.embedPixelData(new Float32Array(5), pixels.shape)).rejects.toThrow(/5 values/);
+    tf.dispose([pixels, fromTensor, fromData]);
+    await model.dispose();
+  });
+
   it('gives the same embeddings in batches of 2 as in one batch, and across layouts', async () => {
     const colours = [...Object.values(COLOURS), [0.2, 0.4, 0.6], [0.7, 0.3, 0.1]];
     const texts = [...PROMPTS, 'red and dark', 'a dog in a car', 'green'];
@@ -168,6 +184,17 @@ describe('truncation and padding', () => {
     const alone = (await model.embedTexts(['blue'])).arraySync()[0];
     const padded = (await model.embedTexts(['blue', 'a photo of a dark cyan car with a dog'])).arraySync()[0];
     alone.forEach((x, j) => expect(padded[j]).toBeCloseTo(x, 5));
+    await model.dispose();
+  });
+
+  it('batches texts by length but returns them in the order given', async () => {
+    const model = await loadTransformersClip(FIXTURE_DIR, { batchSize: 2 });
+    const texts = ['a photo of a dark cyan car with a dog', 'red', 'a bright green cat', 'blue', 'dog'];
+    const together = (await model.embedTexts(texts)).arraySync();
+    for (const [i, text] of texts.entries()) {
+      const alone = (await model.embedTexts([text])).arraySync()[0];
+      alone.forEach((x, j) => expect(together[i][j]).toBeCloseTo(x, 5));
+    }
     await model.dispose();
   });
 });

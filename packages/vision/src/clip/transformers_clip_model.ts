@@ -3,7 +3,8 @@ import { Tensor } from '@huggingface/transformers';
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ImageTextModel } from '../model/image_text_model.js';
 import type { PreprocessConfig } from '../preprocess/config.js';
-import { tokenizeForClip } from './clip_tokenize.js';
+import { clipPadId, encodeForClip, packClipTokens, tokenizeForClip } from './clip_tokenize.js';
+import type { ClipTokenBatch } from './clip_tokenize.js';
 
 /**
  * The ONNX graphs a CLIP model runs on: the two towers' own exports (`text_model.onnx`,
@@ -73,31 +74,47 @@ export class TransformersClipModel implements ImageTextModel {
 
   async embedImages(pixels: tf.Tensor4D): Promise<tf.Tensor2D> {
     this.assertOpen();
+    this.checkPixelShape(pixels.shape, pixels.rank);
+    const data = await pixels.data();
+    // The tensor's own buffer when the backend hands it out (cpu), else the backend's copy (wasm): ONNX
+    // Runtime only reads it, so no further copy is needed.
+    return this.embedPixelData(data instanceof Float32Array ? data : Float32Array.from(data), pixels.shape);
+  }
+
+  /**
+   * {@link embedImages} for pixels already in a plain NCHW buffer (as `prepareBatch` and the eval sources
+   * produce them): skips the copy into TensorFlow.js and back out, ~1 ms per image on the wasm backend.
+   */
+  async embedPixelData(data: Float32Array, shape: readonly number[]): Promise<tf.Tensor2D> {
+    this.assertOpen();
+    this.checkPixelShape(shape, shape.length);
+    const [n, , h, w] = shape;
+    if (data.length !== n * 3 * h * w) {
+      throw new Error(
+        `${this.name}: embedPixelData got ${data.length} values for shape [${shape.join(', ')}].`,
+      );
+    }
+    const d = this.embeddingDim;
+    const out = new Float32Array(n * d);
+    const per = 3 * h * w;
+    for (let start = 0; start < n; start += this.batchSize) {
+      const b = Math.min(this.batchSize, n - start);
+      const slice = b === n ? data : data.slice(start * per, (start + b) * per);
+      out.set(await this.runVision(new Tensor('float32', slice, [b, 3, h, w]), b), start * d);
+    }
+    return tf.tensor2d(l2NormalizeRows(out, d), [n, d]);
+  }
+
+  private checkPixelShape(shape: readonly number[], rank: number): void {
     const expected = this.pixelShape();
-    const [, c, h, w] = pixels.shape;
-    if (pixels.rank !== 4 || c !== 3 || (expected && (h !== expected[0] || w !== expected[1]))) {
+    const [, c, h, w] = shape;
+    if (rank !== 4 || c !== 3 || (expected && (h !== expected[0] || w !== expected[1]))) {
       const want = expected ? expected.join(', ') : 'H, W';
       throw new Error(
         `${this.name}: embedImages expects [N, 3, ${want}] pixels preprocessed with this model's ` +
-          `preprocess config, got [${pixels.shape.join(', ')}].`,
+          `preprocess config, got [${shape.join(', ')}].`,
       );
     }
-    const n = pixels.shape[0];
-    const d = this.embeddingDim;
-    const out = new Float32Array(n * d);
-    for (let start = 0; start < n; start += this.batchSize) {
-      const b = Math.min(this.batchSize, n - start);
-      const slice = b === n ? pixels : tf.slice(pixels, [start, 0, 0, 0], [b, 3, h, w]);
-      let data: Float32Array;
-      try {
-        data = Float32Array.from(await slice.data());
-      } finally {
-        if (slice !== pixels) slice.dispose();
-      }
-      const input = new Tensor('float32', data, [b, 3, h, w]);
-      out.set(await this.runVision(input, b), start * d);
-    }
-    return tf.tensor2d(l2NormalizeRows(out, d), [n, d]);
   }
 
   async embedTexts(texts: string[]): Promise<tf.Tensor2D> {
@@ -107,9 +124,19 @@ export class TransformersClipModel implements ImageTextModel {
     }
     const d = this.embeddingDim;
     const out = new Float32Array(texts.length * d);
+    // Batches of texts of similar length: each batch is padded to its longest text, so sorting by length
+    // first removes most of the padding (on the 1000 × 80 ImageNet prompts, ~30% of the tokens).
+    const rows = encodeForClip(this.tokenizer, texts, this.maxLength);
+    const order = rows.map((_, i) => i).sort((a, b) => rows[a].length - rows[b].length || a - b);
     for (let start = 0; start < texts.length; start += this.batchSize) {
-      const batch = texts.slice(start, start + this.batchSize);
-      out.set(await this.runTexts(batch), start * d);
+      const batch = order.slice(start, start + this.batchSize);
+      const emb = await this.runTokens(
+        packClipTokens(
+          batch.map((i) => rows[i]),
+          clipPadId(this.tokenizer),
+        ),
+      );
+      batch.forEach((i, r) => out.set(emb.subarray(r * d, (r + 1) * d), i * d));
     }
     return tf.tensor2d(l2NormalizeRows(out, d), [texts.length, d]);
   }
@@ -128,7 +155,11 @@ export class TransformersClipModel implements ImageTextModel {
 
   /** One batch of texts → raw (unnormalised) `[b·D]` embeddings. */
   private async runTexts(texts: string[]): Promise<Float32Array> {
-    const tokens = tokenizeForClip(this.tokenizer, texts, this.maxLength);
+    return this.runTokens(tokenizeForClip(this.tokenizer, texts, this.maxLength));
+  }
+
+  /** One tokenised batch → raw (unnormalised) `[b·D]` embeddings. */
+  private async runTokens(tokens: ClipTokenBatch): Promise<Float32Array> {
     const dims = [tokens.batch, tokens.length];
     const feeds = {
       input_ids: new Tensor('int64', tokens.inputIds, dims),

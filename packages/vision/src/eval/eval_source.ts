@@ -9,6 +9,12 @@ export interface EvalSourceBatch {
   loaded: number[];
   /** Items that could not be read, with the reason. */
   errors: Array<{ index: number; message: string }>;
+  /**
+   * Optional: the same pixels as `pixels`, as the plain NCHW buffer they were made from. A model that
+   * runs outside TensorFlow.js (`embedPixelData`, as CLIP through ONNX Runtime has) then reads them
+   * without the copy out of the tensor.
+   */
+  pixelData?: Float32Array;
 }
 
 /**

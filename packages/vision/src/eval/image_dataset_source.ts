@@ -1,5 +1,7 @@
+import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../data/image_dataset.js';
-import { preprocessBatch } from '../preprocess/batch.js';
+import { applyVipsThreads, prepareBatch } from '../preprocess/batch.js';
+import { resolvePreprocessConfig } from '../preprocess/config.js';
 import type { PreprocessConfig } from '../preprocess/config.js';
 import type { EvalSource, EvalSourceBatch } from './eval_source.js';
 
@@ -23,20 +25,21 @@ export function imageDatasetSource(ds: ImageDataset, options: ImageDatasetSource
     id: (i) => ds.items[i].path,
     async loadBatch(indices: number[], preprocess: PreprocessConfig): Promise<EvalSourceBatch> {
       const paths = indices.map((i) => ds.items[i].path);
-      const {
-        pixels,
-        indices: rows,
-        errors,
-      } = await preprocessBatch(paths, preprocess, {
+      // The plain buffer is kept next to the tensor: `pixelData` lets a model that runs outside
+      // TensorFlow.js (CLIP through ONNX Runtime) skip the copy back out of the tensor.
+      applyVipsThreads({});
+      const prepared = await prepareBatch(paths, resolvePreprocessConfig(preprocess), {
         concurrency: options.concurrency,
       });
+      const { data: pixelData, indices: rows, errors, shape } = prepared;
+      const pixels = tf.tensor4d(pixelData, [rows.length, ...shape], 'float32');
       const loaded = rows.map((r) => indices[r]);
       const failed = errors.map((e) => ({ index: indices[e.index], message: e.message }));
       if (loaded.length === 0) {
         pixels.dispose();
         return { pixels: null, loaded, errors: failed };
       }
-      return { pixels, loaded, errors: failed };
+      return { pixels, loaded, errors: failed, pixelData };
     },
   };
   if (ds.isSubset) source.classIndices = [...ds.classIndices];

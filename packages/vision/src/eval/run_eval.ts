@@ -24,8 +24,11 @@ import { type BatchRecord, PartialPredictions, type RunFingerprint } from './wor
  * resumed run and merged shards give exactly the numbers of one uninterrupted run.
  *
  * Batches are fixed slices of the run's items, so a resumed run (same batch size) embeds exactly the
- * batches the uninterrupted run would have. The next batch is decoded while the model embeds the current
- * one; every tensor is disposed as soon as its scores are read.
+ * batches the uninterrupted run would have. The next batch is requested before the model embeds the
+ * current one, but onnxruntime-node runs a session on the JS thread, so only the file reads and decodes
+ * already handed to libuv's pool overlap with inference (decoding on a worker thread was tried: on 2
+ * shared cores it slowed the ONNX Runtime threads more than it saved; see the zero-shot CLI's README).
+ * Every tensor is disposed as soon as its scores are read.
  */
 export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<ZeroShotEvalResult> {
   const start = performance.now();
@@ -194,6 +197,11 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
   };
 }
 
+/** A model that can embed a plain NCHW buffer directly (TransformersClipModel). */
+interface RawPixelModel {
+  embedPixelData(data: Float32Array, shape: readonly number[]): Promise<tf.Tensor2D>;
+}
+
 /** What scoring a batch needs from the run. */
 interface ScoringContext {
   model: ImageTextModel;
@@ -232,7 +240,11 @@ async function scoreBatch(
   }
   const skipped = got.errors.map((e) => ({ id: source.id(e.index), message: e.message, index: e.index }));
   if (got.pixels === null || rows === 0) return { batch: wanted.batch, predictions: [], skipped };
-  const embeddings = await model.embedImages(got.pixels);
+  const raw = model as Partial<RawPixelModel>;
+  const embeddings =
+    got.pixelData !== undefined && typeof raw.embedPixelData === 'function'
+      ? await raw.embedPixelData(got.pixelData, got.pixels.shape)
+      : await model.embedImages(got.pixels);
   let scores: ArrayLike<number>;
   try {
     const logits = zeroShotLogits(embeddings, ctx.classifier, model.logitScale);

@@ -3,7 +3,7 @@ import { l2Normalize } from '@moevl/core';
 import type { ImageTextModel } from '../model/image_text_model.js';
 
 export interface ZeroShotClassifierOptions {
-  /** Texts per call to `embedTexts`. Default 256. */
+  /** Texts per call to `embedTexts` (a model may sort each call by length to pad less). Default 1024. */
   batchSize?: number;
   /** Called after each class with (classes done, total). */
   onProgress?: (done: number, total: number) => void;
@@ -31,7 +31,7 @@ export async function buildZeroShotClassifier(
   if (classNames.length === 0) throw new Error('buildZeroShotClassifier: no class names given.');
   if (templates.length === 0) throw new Error('buildZeroShotClassifier: no templates given.');
   const texts = classNames.flatMap((c) => templates.map((t) => fillTemplate(t, c)));
-  const batchSize = options.batchSize ?? 256;
+  const batchSize = options.batchSize ?? 1024;
   const perClass: tf.Tensor[] = [];
   try {
     let pending: tf.Tensor[] = [];
