@@ -53,7 +53,18 @@ export EXTRA_FLAGS="${extra[*]:-}"
 echo "mtl: ${#jobs[@]} models, $STEPS steps × batch $BATCH, $JOBS at a time → $RUNS"
 status=0
 printf '%s\n' "${jobs[@]}" | xargs -P "$JOBS" -I{} bash -c 'read -ra EXTRA <<<"$EXTRA_FLAGS"; run_one "{}"' || status=$?
+# AES only acts when a task's validation loss stops improving, which it never did within 400 steps: AdaMV with
+# AES again at a longer budget (same check interval and patience), so its decisions can be observed.
+AES_STEPS=${AES_STEPS:-1200}
+AES_RUNS=${AES_RUNS:-$RUNS-aes-long}
+if [ "$AES_STEPS" -gt 0 ]; then
+  mkdir -p "$AES_RUNS"
+  echo "mtl: AdaMV with AES at $AES_STEPS steps → $AES_RUNS"
+  for seed in $SEEDS; do echo "adamv - $seed"; done |
+    RUNS=$AES_RUNS STEPS=$AES_STEPS xargs -P "$JOBS" -I{} bash -c 'read -ra EXTRA <<<"$EXTRA_FLAGS"; run_one "{}"' || status=$?
+fi
 echo "training finished in $(( $(date +%s) - start )) s"
-node experiments/mtl/report.mjs "$RUNS"
+node experiments/mtl/report.mjs "$RUNS" "$AES_RUNS"
+npx prettier --log-level warn --write docs/experiments/mtl.md
 echo "total $(( $(date +%s) - start )) s"
 exit $status
