@@ -1,5 +1,6 @@
 import type { ResampleFilter } from './config.js';
 import { PIL_FILTERS, type PilFilter } from './pil_filters.js';
+import { horizontalPass8, PRECISION_BITS, tapTable, verticalPass8 } from './pil_convolve8.js';
 import type { PilImage } from './pil_image.js';
 
 /** A rectangle of the resized image, in output pixels. Only this part is computed. */
@@ -10,11 +11,7 @@ export interface Window {
   height: number;
 }
 
-/** Pillow's fixed-point precision for 8-bit images: 32 − 8 − 2 bits. */
-const PRECISION_BITS = 22;
-const HALF = 1 << (PRECISION_BITS - 1);
-
-interface Coefficients {
+export interface Coefficients {
   /** Taps per output pixel (rows of `weights` are this long; unused taps are 0). */
   ksize: number;
   /** Per output pixel: first source index and number of taps. */
@@ -30,7 +27,7 @@ interface Coefficients {
  * the output pixel contributes), sampled at source pixel centres `(x + 0.5)` against the output centre
  * `(xx + 0.5)·scale`, clipped to the image and renormalised to sum 1 (so edges are not darkened).
  */
-function precompute(
+export function precompute(
   inSize: number,
   outSize: number,
   filter: PilFilter,
@@ -70,64 +67,9 @@ function precompute(
   return { ksize, bounds, weights, fixed };
 }
 
-/** Pillow's `clip8`: the accumulator's integer part, saturated to 0..255. */
-function clip8(acc: number): number {
-  const v = acc >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
 /** PIL's ROUND_UP for 32-bit images: round half away from zero. */
 function roundUp(f: number): number {
   return f >= 0 ? Math.floor(f + 0.5) : -Math.floor(Math.abs(f) + 0.5);
-}
-
-/**
- * Pillow's horizontal pass for 8-bit images over `rows` source rows starting at `rowFirst`: each output
- * sample is the fixed-point dot product of its taps, rounded by the +½ start value and clipped. The sums
- * are integers below 2³¹ in magnitude (255 · Σ|k| · 2²², as in Pillow's int32), so doubles hold them
- * exactly; V8 runs this loop faster in doubles than with Math.imul.
- */
-function horizontal8(
-  src: Uint8Array,
-  dst: Uint8Array,
-  c: Coefficients,
-  srcWidth: number,
-  channels: number,
-  rowFirst: number,
-  rows: number,
-  outWidth: number,
-): void {
-  const { bounds, fixed: k, ksize } = c;
-  const C = channels;
-  let o = 0;
-  for (let y = 0; y < rows; y++) {
-    const rowBase = (rowFirst + y) * srcWidth * C;
-    for (let i = 0; i < outWidth; i++) {
-      const n = bounds[2 * i + 1];
-      const kb = i * ksize;
-      let p = rowBase + bounds[2 * i] * C;
-      if (C === 3) {
-        let a0 = HALF;
-        let a1 = HALF;
-        let a2 = HALF;
-        for (let t = 0; t < n; t++, p += 3) {
-          const w = k[kb + t];
-          a0 += src[p] * w;
-          a1 += src[p + 1] * w;
-          a2 += src[p + 2] * w;
-        }
-        dst[o++] = clip8(a0);
-        dst[o++] = clip8(a1);
-        dst[o++] = clip8(a2);
-      } else {
-        for (let ch = 0; ch < C; ch++) {
-          let a = HALF;
-          for (let t = 0, q = p + ch; t < n; t++, q += C) a += src[q] * k[kb + t];
-          dst[o++] = clip8(a);
-        }
-      }
-    }
-  }
 }
 
 /** The 32-bit integer (`I` mode) horizontal pass: double weights, ROUND_UP, no clipping (`_32bpc`). */
@@ -153,47 +95,6 @@ function horizontal32(
         dst[o++] = roundUp(a);
       }
     }
-  }
-}
-
-/**
- * The vertical pass for 8-bit images: output row `i` mixes source rows `bounds[2i] ..` (relative to
- * `rowFirst`, the first row the horizontal pass kept). Bands never mix vertically, so whole rows are
- * accumulated at once — the same sums as Pillow's per-pixel loop, in a cache-friendly order.
- */
-function vertical8(
-  src: Uint8Array,
-  dst: Uint8Array,
-  c: Coefficients,
-  rowFirst: number,
-  rowStride: number,
-  outRows: number,
-): void {
-  const { bounds, ksize, fixed: k } = c;
-  const acc = new Int32Array(rowStride);
-  for (let i = 0; i < outRows; i++) {
-    const n = bounds[2 * i + 1];
-    const kb = i * ksize;
-    const base = (bounds[2 * i] - rowFirst) * rowStride;
-    acc.fill(HALF);
-    let t = 0;
-    // Two taps per sweep: half the accumulator traffic (~25% faster in V8). Partial sums stay in int32.
-    for (; t + 1 < n; t += 2) {
-      const w0 = k[kb + t];
-      const w1 = k[kb + t + 1];
-      const r0 = base + t * rowStride;
-      const r1 = r0 + rowStride;
-      for (let x = 0; x < rowStride; x++) {
-        acc[x] = (acc[x] + Math.imul(src[r0 + x], w0) + Math.imul(src[r1 + x], w1)) | 0;
-      }
-    }
-    if (t < n) {
-      const w = k[kb + t];
-      const row = base + t * rowStride;
-      for (let x = 0; x < rowStride; x++) acc[x] = (acc[x] + Math.imul(src[row + x], w)) | 0;
-    }
-    const o = i * rowStride;
-    for (let x = 0; x < rowStride; x++) dst[o + x] = clip8(acc[x]);
   }
 }
 
@@ -225,6 +126,18 @@ function vertical32(
 
 function alloc(img: PilImage, size: number): Uint8Array | Int32Array {
   return img.data instanceof Int32Array ? new Int32Array(size) : new Uint8Array(size);
+}
+
+/** The 8-bit intermediate, reused between calls when the vertical pass consumes it (never returned). */
+let scratch = new Uint8Array(0);
+/** Intermediates up to this size are kept: a 4000-row source at 224 wide is 2.7 MB. */
+const SCRATCH_LIMIT = 1 << 24;
+
+/** `size` bytes of reusable storage; allocating and zero-filling it each time cost ~5% of the resize. */
+function intermediate8(size: number): Uint8Array {
+  if (size > SCRATCH_LIMIT) return new Uint8Array(size);
+  if (scratch.length < size) scratch = new Uint8Array(size);
+  return scratch.subarray(0, size);
 }
 
 /** Copies a window out of an image that is not resized along either axis. */
@@ -268,7 +181,8 @@ export function resampleWindow(
   let temp: PilImage;
   if (needH) {
     const horiz = precompute(img.width, outWidth, filter, win.left, win.width);
-    const data = alloc(img, rows * win.width * C);
+    const size = rows * win.width * C;
+    const data = vert && !is32 ? intermediate8(size) : alloc(img, size);
     if (is32) {
       horizontal32(
         img.data as Int32Array,
@@ -281,7 +195,17 @@ export function resampleWindow(
         win.width,
       );
     } else {
-      horizontal8(img.data as Uint8Array, data as Uint8Array, horiz, img.width, C, rowFirst, rows, win.width);
+      const taps = tapTable(horiz.bounds, horiz.fixed, horiz.ksize, img.width);
+      horizontalPass8(
+        img.data as Uint8Array,
+        data as Uint8Array,
+        taps,
+        img.width,
+        C,
+        rowFirst,
+        rows,
+        win.width,
+      );
     }
     temp = { ...img, width: win.width, height: rows, data };
   } else {
@@ -292,7 +216,8 @@ export function resampleWindow(
   if (is32) {
     vertical32(temp.data as Int32Array, out as Int32Array, vert, rowFirst, win.width * C, win.height);
   } else {
-    vertical8(temp.data as Uint8Array, out as Uint8Array, vert, rowFirst, win.width * C, win.height);
+    const taps = tapTable(vert.bounds, vert.fixed, vert.ksize);
+    verticalPass8(temp.data as Uint8Array, out as Uint8Array, taps, rowFirst, win.width * C, win.height);
   }
   return { ...img, width: win.width, height: win.height, data: out };
 }

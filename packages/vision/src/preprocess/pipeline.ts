@@ -70,12 +70,21 @@ export function pilImageToTensorData(
   if (part.width === W && part.height === H && (img.mode === 'RGB' || img.mode === 'P' || img.mode === 'L')) {
     // The common case, no padding: straight table lookups into the three planes.
     const d = part.data as Uint8Array;
-    const grey = img.mode === 'L';
-    for (let i = 0, o = offset; i < plane; i++, o++) {
-      const r = grey ? d[i] : d[3 * i];
-      target[o] = lut[r];
-      target[o + plane] = lut[256 + (grey ? r : d[3 * i + 1])];
-      target[o + 2 * plane] = lut[512 + (grey ? r : d[3 * i + 2])];
+    const g = offset + plane;
+    const b = offset + 2 * plane;
+    if (img.mode === 'L') {
+      for (let i = 0; i < plane; i++) {
+        const v = d[i];
+        target[offset + i] = lut[v];
+        target[g + i] = lut[256 + v];
+        target[b + i] = lut[512 + v];
+      }
+      return target;
+    }
+    for (let i = 0, s = 0; i < plane; i++, s += 3) {
+      target[offset + i] = lut[d[s]];
+      target[g + i] = lut[256 + d[s + 1]];
+      target[b + i] = lut[512 + d[s + 2]];
     }
     return target;
   }
