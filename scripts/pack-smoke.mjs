@@ -76,13 +76,29 @@ const out = model.forward(tf.zeros([1, 1, 8, 8]), { ids: t.ids, mask: t.mask, eo
 console.log('@moevl/limoe smoke OK: embeddings', out.imageEmbeddings.shape.join('x'), out.textEmbeddings.shape.join('x'));
 `,
   mtl: `
-import { AdaptiveExpertSelection, MoEAttention } from '@moevl/mtl';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '@moevl/core';
+import { AdaptiveExpertSelection, ExpertUsageEMA, MoEAttention, TaskMoEViT, extractSingleTask, parameterCount, taskMoEViTConfig } from '@moevl/mtl';
 const aes = new AdaptiveExpertSelection({ tasks: ['a', 'b'], initialK: 2, maxK: 4, patience: 10 });
 aes.update(0, { a: 1, b: 1 });
 const d = aes.update(20, { a: 1, b: 0.5 });
 if (d.a.k !== 3 || d.b.k !== 2) throw new Error('AES decisions wrong: ' + JSON.stringify(d));
 if (typeof MoEAttention !== 'function') throw new Error('MoEAttention missing');
-console.log('@moevl/mtl smoke OK:', JSON.stringify(d));
+await initBackend();
+const config = taskMoEViTConfig({
+  imageSize: 8, patchSize: 4, inChannels: 1, dim: 16, depth: 2, numHeads: 2, mlpRatio: 2, seed: 1,
+  tasks: [{ name: 'cls', kind: 'classification', numClasses: 3 }, { name: 'rec', kind: 'dense', outChannels: 1 }],
+  moeMlp: { numExperts: 4, k: 2, hiddenDim: 8 }, moeAttention: { numExperts: 4, k: 2, headDim: 8 },
+});
+const model = new TaskMoEViT(config);
+const ema = new ExpertUsageEMA();
+const out = model.forwardTasks(tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 3), { training: false });
+ema.update(out.metrics);
+const small = extractSingleTask(model, 0, { usage: ema });
+const shapes = out.outputs.map((o) => o.shape.join('x')).join(',');
+if (shapes !== '2x3,2x8x8x1') throw new Error('TaskMoEViT outputs ' + shapes);
+if (!(parameterCount(small) < parameterCount(model))) throw new Error('extracted model is not smaller');
+console.log('@moevl/mtl smoke OK:', JSON.stringify(d), '| TaskMoEViT', shapes, '| extracted', parameterCount(small), '/', parameterCount(model), 'params');
 `,
 };
 
