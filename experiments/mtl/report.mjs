@@ -130,26 +130,41 @@ const extractRows = runs
 
 // AES: the k each task ends with, and the decisions — at the main budget and, when run, at a longer one.
 const aesLongDir = process.argv[3] ?? `${runsDir}-aes-long`;
-const aesLongRuns = existsSync(aesLongDir)
+const longRuns = existsSync(aesLongDir)
   ? readdirSync(aesLongDir)
       .filter((d) => existsSync(join(aesLongDir, d, 'summary.json')))
       .map((d) => ({
         dir: join(aesLongDir, d),
         ...JSON.parse(readFileSync(join(aesLongDir, d, 'summary.json'), 'utf8')),
       }))
-      .filter((r) => r.variant === 'adamv')
       .sort((a, b) => a.seed - b.seed)
   : [];
+const aesLongRuns = longRuns.filter((r) => r.variant === 'adamv');
+const noAesLongRuns = longRuns.filter((r) => r.variant === 'adamv-no-aes');
 const decided = (r) => r.aesHistory.some((d) => d.event !== 'improved' && d.event !== 'frozen');
 const aesRowOf = (r) =>
-  `| ${r.steps} | ${r.seed} | ${TASKS.map((t) => r.finalK?.[t] ?? '–').join(' | ')} | ${pct(r.test?.category?.accuracy)} | ${pct(r.test?.coarse?.accuracy)} | ${
-    r.aesHistory
-      .filter((d) => d.event !== 'improved' && d.event !== 'frozen')
-      .map((d) => `${d.task} ${d.event} → k ${d.k} @${d.step}`)
-      .join('; ') || 'none'
+  `| ${r.steps} | ${r.variant === 'adamv' ? 'on' : 'off'} | ${r.seed} | ${TASKS.map((t) => r.finalK?.[t] ?? '–').join(' | ')} | ${pct(r.test?.category?.accuracy)} | ${pct(r.test?.coarse?.accuracy)} | ${f(r.test?.edges?.mae, 4)} | ${f(r.test?.denoise?.mae, 4)} | ${
+    r.variant !== 'adamv'
+      ? '–'
+      : (r.aesHistory ?? [])
+          .filter((d) => d.event !== 'improved' && d.event !== 'frozen')
+          .map((d) => `${d.task} ${d.event} → k ${d.k} @${d.step}`)
+          .join('; ') || 'none'
   } |`;
-const aesRuns = runs.filter((r) => r.variant === 'adamv').sort((a, b) => a.seed - b.seed);
-const aesRows = [...aesRuns, ...aesLongRuns].map(aesRowOf);
+const bySeed = (a, b) => a.seed - b.seed;
+const aesRuns = runs.filter((r) => r.variant === 'adamv').sort(bySeed);
+const noAesRuns = runs.filter((r) => r.variant === 'adamv-no-aes').sort(bySeed);
+const aesRows = [...aesRuns, ...noAesRuns, ...aesLongRuns, ...noAesLongRuns].map(aesRowOf);
+// AES against its equal-compute baseline at the longest budget run: mean over seeds per task.
+const meanTest = (rs, task, key) => mean(rs.map((r) => r.test?.[task]?.[key]));
+const aesVsNone = (on, off) =>
+  on.length && off.length
+    ? `category ${pct(meanTest(on, 'category', 'accuracy'))} vs ${pct(meanTest(off, 'category', 'accuracy'))}, ` +
+      `coarse ${pct(meanTest(on, 'coarse', 'accuracy'))} vs ${pct(meanTest(off, 'coarse', 'accuracy'))}, ` +
+      `edges MAE ${f(meanTest(on, 'edges', 'mae'), 4)} vs ${f(meanTest(off, 'edges', 'mae'), 4)}, ` +
+      `denoise MAE ${f(meanTest(on, 'denoise', 'mae'), 4)} vs ${f(meanTest(off, 'denoise', 'mae'), 4)}`
+    : null;
+const aesEffect = aesLongRuns.length ? aesVsNone(aesLongRuns, noAesLongRuns) : aesVsNone(aesRuns, noAesRuns);
 
 // Claims, checked against the numbers above (wording fixed, verdicts computed).
 const verdict = (ok) => (ok == null ? 'not measured' : ok ? '**holds**' : '**does not hold**');
@@ -277,11 +292,17 @@ const lines = [
   '## AES: the k each task ends with',
   '',
   "AES raises k_t only after a task's validation loss has not improved for longer than the patience, so at a short",
-  'budget it may never act; the longer runs repeat AdaMV with AES (same check interval and patience) to see what it does.',
+  'budget it may never act; the longer runs repeat AdaMV with and without AES (same check interval and patience) to see what it does.',
   '',
-  '| steps | seed | k category | k coarse | k edges | k denoise | category acc | coarse acc | decisions (besides improvements) |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...(aesRows.length ? aesRows : ['| – | – | – | – | – | – | – | – | not run |']),
+  '| steps | AES | seed | k category | k coarse | k edges | k denoise | category acc | coarse acc | edges MAE | denoise MAE | decisions (besides improvements) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...(aesRows.length ? aesRows : ['| – | – | – | – | – | – | – | – | – | – | – | not run |']),
+  ...(aesEffect
+    ? [
+        '',
+        `With AES vs without, after the same ${(aesLongRuns[0] ?? aesRuns[0]).steps} steps (mean over seeds; a task at k > 2 spends more compute per token): ${aesEffect}.`,
+      ]
+    : []),
   '',
   '## Claims, checked',
   '',

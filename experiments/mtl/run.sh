@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The multi-task MoE reproduction (docs/experiments/mtl.md), one command:
-#   bash experiments/mtl/run.sh                 # the full comparison (~25 min on 2 idle cores, ~37 min busy)
+#   bash experiments/mtl/run.sh                 # the full comparison (~35–45 min on 2 cores)
 #   STEPS=20 SEEDS=0 TRAIN_PER_CLASS=200 TEST_PER_CLASS=50 bash experiments/mtl/run.sh   # smoke run
 # Every model is trained for the same number of steps on batches of BATCH images per task (single-task models
 # see exactly as many examples of their task as the multi-task ones), two at a time (two processes: the
@@ -54,13 +54,14 @@ echo "mtl: ${#jobs[@]} models, $STEPS steps × batch $BATCH, $JOBS at a time →
 status=0
 printf '%s\n' "${jobs[@]}" | xargs -P "$JOBS" -I{} bash -c 'read -ra EXTRA <<<"$EXTRA_FLAGS"; run_one "{}"' || status=$?
 # AES only acts when a task's validation loss stops improving, which it never did within 400 steps: AdaMV with
-# AES again at a longer budget (same check interval and patience), so its decisions can be observed.
+# AES again at a longer budget (same check interval and patience), so its decisions can be observed, with its
+# equal-compute baseline without AES.
 AES_STEPS=${AES_STEPS:-1200}
 AES_RUNS=${AES_RUNS:-$RUNS-aes-long}
 if [ "$AES_STEPS" -gt 0 ]; then
   mkdir -p "$AES_RUNS"
-  echo "mtl: AdaMV with AES at $AES_STEPS steps → $AES_RUNS"
-  for seed in $SEEDS; do echo "adamv - $seed"; done |
+  echo "mtl: AdaMV with and without AES at $AES_STEPS steps → $AES_RUNS"
+  for seed in $SEEDS; do echo "adamv - $seed"; echo "adamv-no-aes - $seed"; done |
     RUNS=$AES_RUNS STEPS=$AES_STEPS xargs -P "$JOBS" -I{} bash -c 'read -ra EXTRA <<<"$EXTRA_FLAGS"; run_one "{}"' || status=$?
 fi
 echo "training finished in $(( $(date +%s) - start )) s"
