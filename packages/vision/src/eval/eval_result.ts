@@ -6,7 +6,7 @@
 export interface ZeroShotPrediction {
   /** Item index in the source. */
   index: number;
-  /** File path, or `#<i>` for in-memory items. */
+  /** File path, or `<dataset>:<split>:<index>` for in-memory items. */
   id: string;
   /** True class (global index). */
   label: number;

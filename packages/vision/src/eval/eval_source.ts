@@ -28,7 +28,7 @@ export interface EvalSource {
   count: number;
   /** Class index of item i (in the classifier's class space). */
   labels: ArrayLike<number>;
-  /** File path, or `#<i>` for in-memory items. */
+  /** File path, or `<dataset>:<split>:<index>` for in-memory items. */
   id(i: number): string;
   /** Preprocessed pixels for these items; unreadable ones are reported, not thrown. */
   loadBatch(indices: number[], preprocess: PreprocessConfig): Promise<EvalSourceBatch>;

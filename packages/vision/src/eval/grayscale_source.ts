@@ -10,7 +10,8 @@ import type { EvalSource, EvalSourceBatch } from './eval_source.js';
  * through the same pipeline a file would — as a PIL `L` image: resized to the model's size with the
  * model's filter (Pillow's antialiased resampling, so 28 → 224 matches `Image.fromarray(x).resize`),
  * center-cropped, replicated to RGB by `convert('RGB')`, scaled and normalised with the model's mean/std —
- * so numbers agree with a Python open_clip evaluation of the same arrays. Items have ids `#<i>`.
+ * so numbers agree with a Python open_clip evaluation of the same arrays. Items are named by their index
+ * in the official file, `<dataset>:<split>:<i>` (e.g. `fashion-mnist:test:42`).
  */
 export function grayscaleSource(ds: GrayscaleDataset, name: string = ds.name): EvalSource {
   const side = ds.height * ds.width;
@@ -24,7 +25,7 @@ export function grayscaleSource(ds: GrayscaleDataset, name: string = ds.name): E
     name,
     count: ds.count,
     labels: ds.labels,
-    id: (i) => `#${i}`,
+    id: (i) => `${ds.name}:${ds.split}:${ds.indices[i]}`,
     async loadBatch(indices: number[], preprocess: PreprocessConfig): Promise<EvalSourceBatch> {
       const config = resolvePreprocessConfig(preprocess);
       const shape = outputShape(ds.width, ds.height, config);
