@@ -19,6 +19,8 @@ const INPUT_ERROR_NAMES = new Set([
   'ClipLoadError',
   'SafetensorsError',
   'PreprocessorConfigError',
+  'TrainingRunExistsError',
+  'TrainingRunMismatchError',
 ]);
 
 /**

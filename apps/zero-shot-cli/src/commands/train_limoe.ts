@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -20,10 +20,10 @@ export const TRAIN_LIMOE_HELP = `zero-shot train-limoe — train a LIMoE image-t
 Usage:
   zero-shot train-limoe [--variant NAME] [--steps N] [--out DIR] [options]
 
-Trains contrastively on the Fashion-MNIST train split (60,000 images, captions from class names with the
-training templates) and writes DIR/model.safetensors, which "zero-shot eval --model DIR/model.safetensors
---data fashion-mnist" evaluates on the test split with held-out templates. Checkpoints go to
-DIR/checkpoints, so an interrupted run continues with --resume.
+Trains contrastively on the official Fashion-MNIST training set (60,000 images, captions from class names
+with the training templates) and writes DIR/model.safetensors, which "zero-shot eval --model
+DIR/model.safetensors --data fashion-mnist" evaluates on the official test set with held-out templates.
+Checkpoints go to DIR/checkpoints, so an interrupted run continues with --resume.
 
 Options:
   --variant NAME      limoe (default) | dense | two-tower | limoe-no-entropy
@@ -33,6 +33,9 @@ Options:
   --seed N            seed of initialisation and data order (default 0)
   --positives WHAT    same-class (default: images of the same class are positives) | diagonal
   --per-class N       use only the first N training images of each class (quick experiments)
+  --fashion-mnist-dir DIR  folder with the official train-*-ubyte.gz files (default
+                      $MOEVL_FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist, where
+                      "apt-get install dataset-fashion-mnist" puts them)
   --checkpoint-every N  steps between checkpoints (default 100)
   --out DIR           output folder (default limoe-VARIANT-sSEED)
   --resume            continue from the last checkpoint in DIR/checkpoints
@@ -56,6 +59,7 @@ export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<numb
       seed: { type: 'string' },
       positives: { type: 'string' },
       'per-class': { type: 'string' },
+      'fashion-mnist-dir': { type: 'string' },
       'checkpoint-every': { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean', default: false },
@@ -71,6 +75,12 @@ export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<numb
   const perClass = parseIntegerFlag('--per-class', values['per-class']);
   const checkpointEvery = parseIntegerFlag('--checkpoint-every', values['checkpoint-every']) ?? 100;
   const out = resolve(values.out ?? `limoe-${variant}-s${seed}`);
+  const modelPath = join(out, 'model.safetensors');
+  if (!values.resume && (await stat(modelPath).catch(() => undefined)) !== undefined) {
+    throw new InputError(
+      `--out ${out} already holds a trained model (model.safetensors); pass --resume to continue its run, or choose another --out.`,
+    );
+  }
   try {
     await mkdir(out, { recursive: true });
   } catch (err) {
@@ -82,7 +92,7 @@ export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<numb
   const backend = await startBackend(values);
   log(`backend: ${backend.backend}; variant ${variant}; out ${out}`);
 
-  const train = await loadFashionMnist({ split: 'train', perClass });
+  const train = await loadFashionMnist({ split: 'train', perClass, dir: values['fashion-mnist-dir'] });
   const start = performance.now();
   const result = await trainLIMoE({
     config: limoeVariantConfig(variant, seed),
@@ -94,16 +104,16 @@ export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<numb
     seed,
     positives,
     dir: join(out, 'checkpoints'),
+    dirLabel: `--out ${out}`,
     checkpointEvery,
     resume: values.resume,
     progress: !values.quiet,
   });
   const seconds = (performance.now() - start) / 1000;
-  const modelPath = join(out, 'model.safetensors');
   await saveLIMoE(modelPath, result.model, result.tokenizer, {
     imageMean: FASHION_MNIST_MEAN,
     imageStd: FASHION_MNIST_STD,
-    trainedOn: `fashion-mnist train (${train.count} images), ${variant}, ${steps} steps`,
+    trainedOn: `fashion-mnist official train (${train.count} images), ${variant}, ${steps} steps`,
   });
   const last = result.run.records[result.run.records.length - 1];
   const summary = {

@@ -7,3 +7,4 @@ export { parseSafetensors, SAFETENSORS_MAX_HEADER_BYTES } from './safetensors_pa
 export type { SafetensorsContents } from './safetensors_parse.js';
 export { serializeSafetensors } from './safetensors_serialize.js';
 export { readSafetensors, writeSafetensors } from './safetensors_file.js';
+export { sha256Json } from './sha256_json.js';

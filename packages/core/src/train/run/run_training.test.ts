@@ -16,6 +16,7 @@ import { BatchOrder } from './batch_order.js';
 import { loadTrainingCheckpoint } from './checkpoint.js';
 import { JsonlLog } from './jsonl_log.js';
 import { Progress } from './progress.js';
+import { TrainingRunExistsError, TrainingRunMismatchError } from './run_identity.js';
 import { type RunTrainingOptions, TrainingDivergedError, runTraining } from './run_training.js';
 
 const root = await mkdtemp(join(tmpdir(), 'moevl-run-'));
@@ -158,6 +159,49 @@ describeEachBackend('runTraining', (backend) => {
     await runTraining({ ...s.options, totalSteps: 3 });
     expect(tf.memory().numTensors).toBe(before);
     s.dispose();
+  });
+});
+
+describe('runs cannot mix', () => {
+  it('refuses a second run in a folder that holds one, and resumes only the same configuration', async () => {
+    const dir = join(root, 'mix');
+    const a = setup(0);
+    await runTraining({ ...a.options, totalSteps: 7, dir, checkpointEvery: 100 });
+    a.dispose();
+    const before = (await readdir(dir)).sort();
+
+    // A fresh run into the same folder (the issue's `--steps 5` without --resume) is refused untouched.
+    const b = setup(0);
+    await expect(runTraining({ ...b.options, totalSteps: 5, dir, dirLabel: 'out/' })).rejects.toThrow(
+      new TrainingRunExistsError(
+        dir,
+        'out/ already holds a training run; pass --resume to continue it, or choose another output folder.',
+      ),
+    );
+    b.dispose();
+    expect((await readdir(dir)).sort()).toEqual(before);
+
+    // Resuming with another configuration is refused, naming what differs.
+    const c = setup(0);
+    const error = await runTraining({
+      ...c.options,
+      totalSteps: 8,
+      dir,
+      resume: true,
+      fingerprint: { kind: 'test', seed: 3 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingRunMismatchError);
+    expect((error as TrainingRunMismatchError).differences).toEqual(['seed']);
+    c.dispose();
+
+    // The same configuration resumes from step 7: the log is 1..8, never 1..5 then 8.
+    const d = setup(0);
+    const rest = await runTraining({ ...d.options, totalSteps: 8, dir, resume: true });
+    d.dispose();
+    expect(rest.resumedFrom?.step).toBe(7);
+    expect((await JsonlLog.read(join(dir, 'log.jsonl'))).map((r) => r.step)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
   });
 });
 

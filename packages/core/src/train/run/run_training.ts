@@ -5,6 +5,7 @@ import { type LossFnResult, NonFiniteLossError, trainStep } from '../train_step.
 import { CheckpointDirectory, loadTrainingCheckpoint, type TrainingState } from './checkpoint.js';
 import { JsonlLog } from './jsonl_log.js';
 import { Progress } from './progress.js';
+import { claimRunDirectory } from './run_identity.js';
 
 /** What the runner needs from a model: weights by path, and loading them back. */
 export interface TrainableModel {
@@ -31,6 +32,14 @@ export interface RunTrainingOptions<B> {
   model: TrainableModel;
   /** The model config, stored in every checkpoint. */
   config: unknown;
+  /**
+   * What defines this run (config, data, seed, optimiser settings), hashed into the run directory's
+   * `run.json`: a `dir` holding a run is refused without `resume`, and `resume` of a run with another
+   * fingerprint is refused (`TrainingRunExistsError` / `TrainingRunMismatchError`). Default: `config`.
+   */
+  fingerprint?: unknown;
+  /** How the run directory is named in those errors (e.g. the CLI's `--out` folder). Default `dir`. */
+  dirLabel?: string;
   optimizer: AdamW;
   /** Learning rate for a 0-based step. */
   schedule: (step: number) => number;
@@ -95,6 +104,12 @@ export async function runTraining<B>(options: RunTrainingOptions<B>): Promise<Ru
   }
   const checkpoints =
     options.dir != null ? new CheckpointDirectory(options.dir, options.keepCheckpoints ?? 2) : undefined;
+  if (options.dir != null) {
+    await claimRunDirectory(options.dir, options.fingerprint ?? options.config ?? null, {
+      resume: options.resume !== undefined && options.resume !== false,
+      label: options.dirLabel,
+    });
+  }
   let step = 0;
   let resumedFrom: RunTrainingResult['resumedFrom'];
   if (options.resume) {
