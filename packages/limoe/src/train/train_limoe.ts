@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
+import { fillTemplate } from '@moevl/vision';
 import { AdamW, Rng, type RunTrainingResult, runTraining, warmupCosine } from '@moevl/core';
 import { clipLoss, sigLipLoss, type ContrastivePositives } from '../losses/contrastive.js';
 import { LIMoEModel } from '../model/limoe_model.js';
@@ -6,7 +8,7 @@ import type { LIMoEConfig } from '../model/config.js';
 import type { BpeTokenizer } from '../tokenizer/bpe_tokenizer.js';
 import { trainBpe } from '../tokenizer/train.js';
 import { ClassCaptionPairs, type InMemoryImages, type PairBatch } from './pair_data.js';
-import { TRAIN_TEMPLATES } from './captions.js';
+import { EVAL_TEMPLATES, TRAIN_TEMPLATES } from './captions.js';
 
 export interface TrainLIMoEOptions {
   /** Model config; `vocabSize` is replaced by the trained tokenizer's size. */
@@ -16,6 +18,12 @@ export interface TrainLIMoEOptions {
   classNames: readonly string[];
   /** Caption templates used in training (default `TRAIN_TEMPLATES`). */
   templates?: readonly string[];
+  /**
+   * Held-out templates the model will be evaluated with (default `EVAL_TEMPLATES`): every prompt they make
+   * with `classNames` must fit the text context with the trained tokenizer, checked before training starts,
+   * so no evaluation of the model silently cuts a class name off. Pass `[]` to skip the check.
+   */
+  evalTemplates?: readonly string[];
   steps: number;
   batchSize: number;
   peakLr?: number;
@@ -29,6 +37,8 @@ export interface TrainLIMoEOptions {
   vocabSize?: number;
   seed?: number;
   dir?: string;
+  /** How `dir`'s run is named in errors (e.g. the CLI's `--out` folder). */
+  dirLabel?: string;
   checkpointEvery?: number;
   resume?: boolean | string;
   stopAfter?: number;
@@ -74,6 +84,12 @@ export async function trainLIMoE(options: TrainLIMoEOptions): Promise<TrainLIMoE
     vocabSize: options.vocabSize ?? 256,
   });
   const config: LIMoEConfig = { ...options.config, vocabSize: tokenizer.vocabSize, seed };
+  checkPromptsFit(
+    tokenizer,
+    options.classNames,
+    options.evalTemplates ?? EVAL_TEMPLATES,
+    config.contextLength,
+  );
   const model = new LIMoEModel(config);
   const data = new ClassCaptionPairs(
     options.data,
@@ -108,6 +124,25 @@ export async function trainLIMoE(options: TrainLIMoEOptions): Promise<TrainLIMoE
       loadWeights: (t, o) => model.loadWeights(t, o),
     },
     config: { limoe: config, tokenizer: tokenizer.toJSON() },
+    // What defines the run: a folder holding another configuration, data or seed is never resumed.
+    fingerprint: {
+      limoe: config,
+      data: dataFingerprint(options.data),
+      classNames: options.classNames,
+      templates,
+      seed,
+      batchSize: options.batchSize,
+      optimizer: {
+        peakLr: options.peakLr ?? 1e-3,
+        warmupSteps: options.warmupSteps ?? null,
+        weightDecay: options.weightDecay ?? 0.05,
+        clipNorm: options.clipNorm ?? 1,
+      },
+      positives,
+      loss: lossKind,
+      vocabSize: options.vocabSize ?? 256,
+    },
+    dirLabel: options.dirLabel,
     optimizer,
     schedule: warmupCosine({
       peakLr: options.peakLr ?? 1e-3,
@@ -182,4 +217,33 @@ export async function trainLIMoE(options: TrainLIMoEOptions): Promise<TrainLIMoE
     tokensPerSecond: tokensPerStep / (ms / 1000),
     gflopsPerSecond: flops / (ms * 1e6),
   };
+}
+
+/** sha256 of the training images and labels, and their count: the data part of a run's fingerprint. */
+function dataFingerprint(data: InMemoryImages): { count: number; side: number; sha256: string } {
+  const hash = createHash('sha256');
+  hash.update(data.images.subarray(0, data.count * data.side * data.side));
+  hash.update(new Uint8Array(data.labels.buffer, data.labels.byteOffset, data.count * 4));
+  return { count: data.count, side: data.side, sha256: hash.digest('hex') };
+}
+
+/** Every held-out prompt must fit `contextLength` (with <sot> and <eot>) under the trained tokenizer. */
+export function checkPromptsFit(
+  tokenizer: BpeTokenizer,
+  classNames: readonly string[],
+  templates: readonly string[],
+  contextLength: number,
+): void {
+  for (const t of templates) {
+    for (const c of classNames) {
+      const prompt = fillTemplate(t, c);
+      const tokens = tokenizer.encode(prompt).length + 2;
+      if (tokens > contextLength) {
+        throw new Error(
+          `LIMoE: the held-out prompt "${prompt}" is ${tokens} tokens with the trained tokenizer, longer than ` +
+            `the text context (${contextLength}); raise contextLength so evaluation never truncates a prompt.`,
+        );
+      }
+    }
+  }
 }
