@@ -11,6 +11,7 @@ import {
 import type { ImageTextModel } from '@moevl/vision';
 import { InputError, UsageError } from '../errors.js';
 import { type ClassesChoice, parseLabelsFlag, resolveClassesFlag } from '../flags/classes.js';
+import { checkDatasetNameUsed, parseDatasetNameFlag } from '../flags/dataset_name.js';
 import { parseIntegerFlag } from '../flags/numbers.js';
 import { type TemplatesChoice, resolveTemplatesFlag } from '../flags/templates.js';
 import { resolveModel } from '../models/resolve_model.js';
@@ -32,9 +33,11 @@ Usage:
 
 Options:
   --labels LIST        class names separated by commas
-  --classes WHAT       imagenet | fashion-mnist | FILE (one class name per line) — instead of --labels
-  --templates WHAT     openai80 | simple7 | FILE | "a photo of a {}." (default "${DEFAULT_TEMPLATE}",
-                       or a builtin model's own templates)
+  --classes WHAT       imagenet | fashion-mnist | FILE (a JSON list, a JSON object of lists keyed by
+                       dataset as in CLIP_benchmark, or one class name per line) — instead of --labels
+  --templates WHAT     openai80 | simple7 | FILE (same formats) | "a photo of a {}." (default
+                       "${DEFAULT_TEMPLATE}", or a builtin model's own templates); {c} works as {} does
+  --dataset-name NAME  the key to read from JSON object files of --classes and --templates
   --top N              labels shown per image (default 5)
   --model MODEL        builtin:NAME, a LIMoE .safetensors file, a CLIP folder or a hub id
                        (default ${DEFAULT_CLASSIFY_MODEL})
@@ -98,6 +101,7 @@ export async function runClassifyCommand(argv: string[], io: IO): Promise<number
       labels: { type: 'string' },
       classes: { type: 'string' },
       templates: { type: 'string' },
+      'dataset-name': { type: 'string' },
       top: { type: 'string' },
       model: { type: 'string' },
       dtype: { type: 'string' },
@@ -118,10 +122,16 @@ export async function runClassifyCommand(argv: string[], io: IO): Promise<number
   const top = parseIntegerFlag('--top', values.top) ?? 5;
   parseBackendFlag(values.backend);
   const paths = await checkImages(positionals);
+  const datasetName = parseDatasetNameFlag(values['dataset-name']);
   const classes: ClassesChoice =
-    values.labels !== undefined ? parseLabelsFlag(values.labels) : await resolveClassesFlag(values.classes!);
+    values.labels !== undefined
+      ? parseLabelsFlag(values.labels)
+      : await resolveClassesFlag(values.classes!, { datasetName });
   const explicitTemplates =
-    values.templates === undefined ? undefined : await resolveTemplatesFlag(values.templates);
+    values.templates === undefined
+      ? undefined
+      : await resolveTemplatesFlag(values.templates, { datasetName });
+  checkDatasetNameUsed(datasetName, [classes, explicitTemplates]);
   const cacheDir = values['no-cache'] ? null : resolve(values['cache-dir'] ?? defaultClassifierCacheDir());
   const log = logger(values, io);
 

@@ -27,15 +27,21 @@ Data:
   --data PATH               an image folder, or "fashion-mnist" for the offline Fashion-MNIST test split
   --layout NAME             auto | folders | kaggle | labels | imagenetv2 (default auto: detected, and said why)
   --labels-file FILE        labels of a flat folder (Kaggle LOC_val_solution.csv, "file,wnid" or "file,index")
-  --classes WHAT            imagenet | fashion-mnist | FILE (one class name per line, one ImageNet synset per
-                            line, or "synset name" per line); default: from the data (ImageNet for synsets)
+  --classes WHAT            imagenet | fashion-mnist | FILE: a JSON list of names, a JSON object of lists keyed
+                            by dataset (CLIP_benchmark's en_classnames.json), or text with one class name, one
+                            ImageNet synset or one "synset name" per line; default: from the data (ImageNet
+                            for synsets)
   --subset FILE             only these synsets (one per line), predicting among them (ImageNet-A/R style)
   --limit N                 a seeded, class-balanced sample of N images
   --seed N                  seed of the sample and of sharding (default 0)
 
 Prompts:
-  --templates WHAT          openai80 | simple7 | FILE (one per line) | "a photo of a {}." (default openai80;
-                            builtin and LIMoE models on fashion-mnist default to their held-out templates)
+  --templates WHAT          openai80 | simple7 | FILE | "a photo of a {}." (default openai80; builtin and LIMoE
+                            models on fashion-mnist default to their held-out templates). FILE: a JSON list, a
+                            JSON object of lists keyed by dataset (CLIP_benchmark's templates file), or one
+                            template per line; {c} and {} both stand for the class name
+  --dataset-name NAME       the key to read from JSON object files of --classes and --templates (e.g. cifar10);
+                            not needed when the object has a single key
 
 Running:
   --batch-size N            images per batch (default 32)

@@ -4,10 +4,11 @@ import { canonicalDtype, defaultClassifierCacheDir } from '@moevl/vision';
 import type { ClipDtype, LayoutOption } from '@moevl/vision';
 import { UsageError } from '../errors.js';
 import { type ClassesChoice, resolveClassesFlag } from '../flags/classes.js';
+import { checkDatasetNameUsed, parseDatasetNameFlag } from '../flags/dataset_name.js';
 import { type Shard, parseChoiceFlag, parseIntegerFlag, parseShardFlag } from '../flags/numbers.js';
 import { checkWritableFile, resolveWorkDir } from '../flags/paths.js';
 import { type TemplatesChoice, resolveTemplatesFlag } from '../flags/templates.js';
-import { readListFile } from '../flags/text_lists.js';
+import { readListFile } from '../flags/list_files.js';
 import { COMMON_OPTIONS, parseBackendFlag } from './common.js';
 
 /** The flags of `zero-shot eval` (parseArgs options). */
@@ -20,6 +21,7 @@ export const EVAL_OPTIONS = {
   classes: { type: 'string' },
   subset: { type: 'string' },
   templates: { type: 'string' },
+  'dataset-name': { type: 'string' },
   'batch-size': { type: 'string' },
   limit: { type: 'string' },
   seed: { type: 'string' },
@@ -118,9 +120,18 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
   if (out !== undefined && out === predictions) {
     throw new UsageError('--out and --predictions name the same file; give them different paths.');
   }
-  const classes = flags.classes === undefined ? undefined : await resolveClassesFlag(flags.classes);
-  const subset = flags.subset === undefined ? undefined : await readListFile('--subset', flags.subset);
-  const templates = flags.templates === undefined ? undefined : await resolveTemplatesFlag(flags.templates);
+  // One --dataset-name for every list file, as CLIP_benchmark keys its class and template files alike.
+  const datasetName = parseDatasetNameFlag(flags['dataset-name']);
+  const classes =
+    flags.classes === undefined ? undefined : await resolveClassesFlag(flags.classes, { datasetName });
+  const subsetFile =
+    flags.subset === undefined
+      ? undefined
+      : await readListFile(flags.subset, { flag: '--subset', noun: 'synset', datasetName });
+  const subset = subsetFile?.entries;
+  const templates =
+    flags.templates === undefined ? undefined : await resolveTemplatesFlag(flags.templates, { datasetName });
+  checkDatasetNameUsed(datasetName, [classes, subsetFile, templates]);
   const resume = flags.resume ?? false;
   const workDir = resolveWorkDir({
     workDir: flags['work-dir'],
