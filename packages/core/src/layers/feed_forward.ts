@@ -16,8 +16,34 @@ export interface TokenContext {
   task?: number | tf.Tensor;
   /** Seeded randomness for routing noise, so a resumed run repeats the same noise. */
   rng?: { normalTensor(shape: number[], mean?: number, std?: number): tf.Tensor };
+  /** How MoE layers route when `training` is false; default `{ mode: 'dropless' }` (see `EvalRouting`). */
+  evalRouting?: EvalRouting;
   /** Extra fields for third-party layers. */
   [key: string]: unknown;
+}
+
+/**
+ * Routing at evaluation. `dropless` (the default): no token is dropped for capacity and each example is
+ * routed independently of the others in its batch, so a prediction never depends on the batch size, the
+ * data order or the shard. `capacity`: V-MoE's capacity-limited evaluation at `capacityFactor` (default:
+ * each router's own `evalCapacityFactor`), where an example's tokens compete with the rest of the batch
+ * for expert slots — an explicit choice, to be recorded with any result it produces.
+ */
+export type EvalRouting = { mode: 'dropless' } | { mode: 'capacity'; capacityFactor?: number };
+
+/** Checks an `EvalRouting` value, naming `what` in the error. */
+export function checkEvalRouting(value: unknown, what = 'evalRouting'): EvalRouting {
+  const v = value as { mode?: unknown; capacityFactor?: unknown } | null;
+  if (v?.mode === 'dropless' && Object.keys(v).length === 1) return { mode: 'dropless' };
+  if (v?.mode === 'capacity') {
+    const cf = v.capacityFactor;
+    if (cf === undefined) return { mode: 'capacity' };
+    if (typeof cf === 'number' && Number.isFinite(cf) && cf > 0)
+      return { mode: 'capacity', capacityFactor: cf };
+  }
+  throw new Error(
+    `${what} must be {mode: 'dropless'} or {mode: 'capacity', capacityFactor?: number > 0}, got ${JSON.stringify(value)}.`,
+  );
 }
 
 /** A metric as plain data: JSON-serialisable, no tensors to dispose. */

@@ -1,13 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { topK } from '@moevl/core';
-import { bufferPositions } from './buffer_positions.js';
+import { bufferPositions, droplessCapacity } from './buffer_positions.js';
 import { checkCapacity, readGates, readMask } from './gates_input.js';
 
 export interface AssignTopKOptions {
   /** Experts per token (K). */
   k: number;
-  /** Buffer slots per expert (C), e.g. from `computeCapacity`. */
-  capacity: number;
+  /**
+   * Buffer slots per expert (C), e.g. from `computeCapacity`; `'dropless'`: the largest expert load
+   * (rounded up to `capacityMultipleOf`), so no choice is dropped.
+   */
+  capacity: number | 'dropless';
+  /** With `capacity: 'dropless'`: round the capacity up to a multiple of this. Default 1. */
+  capacityMultipleOf?: number;
   /**
    * Batch Priority Routing (Riquelme et al. 2021, V-MoE): tokens claim slots in order of descending top-1
    * gate instead of token order, so under tight capacity the tokens the router is most sure about survive.
@@ -31,6 +36,8 @@ export interface TopKAssignment {
   position: tf.Tensor2D;
   /** `[S, K]` float32: the gate of each kept choice (differentiable w.r.t. gates), exactly 0 if dropped. */
   combineWeights: tf.Tensor2D;
+  /** The capacity C the positions were assigned with (the dropless one when asked for). */
+  capacity: number;
 }
 
 /**
@@ -79,7 +86,7 @@ export function assignTopK(gates: tf.Tensor2D, options: AssignTopKOptions): TopK
   if (!Number.isInteger(k) || k < 1 || k > experts) {
     throw new Error(`${op}: k must be an integer in [1, ${experts}] (the number of experts), got ${k}.`);
   }
-  checkCapacity(op, capacity);
+  if (capacity !== 'dropless') checkCapacity(op, capacity);
   const keep = readMask(op, options.mask, tokens);
 
   return tf.tidy(() => {
@@ -87,14 +94,9 @@ export function assignTopK(gates: tf.Tensor2D, options: AssignTopKOptions): TopK
     const expertIndex = top.indices as tf.Tensor2D;
     const indexData = expertIndex.dataSync() as Int32Array;
     const order = tokenOrder(values, experts, indexData, k, keep, batchPriority);
-    const positionData = bufferPositions({
-      expertIndex: indexData,
-      tokens,
-      k,
-      numExperts: experts,
-      capacity,
-      order,
-    });
+    const layout = { expertIndex: indexData, tokens, k, numExperts: experts, order };
+    const c = capacity === 'dropless' ? droplessCapacity(layout, options.capacityMultipleOf ?? 1) : capacity;
+    const positionData = bufferPositions({ ...layout, capacity: c });
     const keptData = new Uint8Array(positionData.length);
     for (let i = 0; i < keptData.length; i++) keptData[i] = positionData[i] >= 0 ? 1 : 0;
 
@@ -107,6 +109,6 @@ export function assignTopK(gates: tf.Tensor2D, options: AssignTopKOptions): TopK
     const kept = tf.tensor2d(keptData, [tokens, k], 'bool');
     const combineWeights = tf.where(kept, weights, tf.zerosLike(weights)) as tf.Tensor2D;
     const position = tf.tensor2d(positionData, [tokens, k], 'int32');
-    return { expertIndex, position, combineWeights };
+    return { expertIndex, position, combineWeights, capacity: c };
   });
 }

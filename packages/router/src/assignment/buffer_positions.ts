@@ -44,3 +44,22 @@ function identityOrder(n: number): Int32Array {
   for (let i = 0; i < n; i++) order[i] = i;
   return order;
 }
+
+/**
+ * The smallest capacity at which `bufferPositions` drops nothing: the largest number of choices any expert
+ * receives from the tokens in `order` (all tokens by default), rounded up to a multiple of `multipleOf`.
+ * Dropless routing at evaluation uses it, so the buffers are as small as the batch allows.
+ */
+export function droplessCapacity(input: Omit<BufferPositionsInput, 'capacity'>, multipleOf = 1): number {
+  const { expertIndex, tokens, k, numExperts } = input;
+  const counts = new Int32Array(numExperts);
+  const order = input.order ?? identityOrder(tokens);
+  for (let i = 0; i < order.length; i++) {
+    for (let j = 0; j < k; j++) {
+      const e = expertIndex[order[i] * k + j];
+      if (e >= 0 && e < numExperts) counts[e]++;
+    }
+  }
+  const most = Math.max(1, ...counts);
+  return Math.ceil(most / multipleOf) * multipleOf;
+}

@@ -8,9 +8,11 @@ import {
   type TokenContext,
   activation,
   checkActivation,
+  checkEvalRouting,
   combineTokens,
   dispatchTokens,
 } from '@moevl/core';
+import { mergeMetrics } from '../metrics/merge_metrics.js';
 import { type RouterRegistry, defaultRouterRegistry } from '../registry/registry.js';
 import type { Router, RouterContext, RouterSpec, RoutingResult } from '../routers/contract.js';
 
@@ -149,28 +151,64 @@ export class MoELayer extends Layer implements FeedForwardLayer {
     return { y, routing };
   }
 
-  /** The MLP-slot contract: `[B, T, D]` with the block's token context. */
+  /**
+   * The MLP-slot contract: `[B, T, D]` with the block's token context. In training the B·T tokens are one
+   * routing group. At evaluation routing is dropless by default (`ctx.evalRouting`), and a router whose
+   * routing of a token depends on the rest of its group (not `batchIndependent`: expert choice, Soft MoE)
+   * routes each example as its own group, so no prediction depends on the other examples of the batch.
+   */
   forward(x: tf.Tensor, ctx: TokenContext): FeedForwardOutput {
     if (x.rank !== 3 || x.shape[2] !== this.dim) {
       throw new Error(`MoELayer ${this.name}: expected [B, T, ${this.dim}], got [${x.shape}].`);
     }
     const [b, t] = x.shape;
-    let metrics: FeedForwardOutput['metrics'] = {};
+    const evalRouting = ctx.training ? undefined : checkEvalRouting(ctx.evalRouting ?? { mode: 'dropless' });
+    const dropless = evalRouting?.mode === 'dropless';
+    const perExample = dropless && this.router.batchIndependent !== true && b > 1;
+    const groups = perExample ? Array.from({ length: b }, (_, i) => [i, 1] as const) : [[0, b] as const];
+    const metricsOf: Array<Record<string, unknown>> = [];
     const out = tf.tidy(() => {
-      const rctx: RouterContext = {
-        training: ctx.training,
-        mask: ctx.tokenMask != null ? (tf.reshape(ctx.tokenMask, [-1]) as tf.Tensor1D) : undefined,
-        modality: perToken(ctx.modality, b, t),
-        numModalities: ctx.numModalities as number | undefined,
-        task: perToken(ctx.task, b, t),
-        numTasks: ctx.numTasks as number | undefined,
-        tokenIds: perToken(ctx.tokenIds as tf.Tensor | undefined, b, t),
-        rng: ctx.rng,
-      };
-      const { y, routing } = this.routeAndRun(tf.reshape(x, [b * t, this.dim]) as tf.Tensor2D, rctx);
-      metrics = routing.metrics;
-      return { y: tf.reshape(y, [b, t, this.dim]), auxLosses: routing.auxLosses };
+      const ys: tf.Tensor[] = [];
+      const losses: Array<Record<string, tf.Scalar>> = [];
+      for (const [start, n] of groups) {
+        const part = <T extends tf.Tensor | undefined>(v: T): T =>
+          (v == null || !perExample ? v : tf.slice(v, start * t, n * t)) as T;
+        const rctx: RouterContext = {
+          training: ctx.training,
+          mask: part(ctx.tokenMask != null ? (tf.reshape(ctx.tokenMask, [-1]) as tf.Tensor1D) : undefined),
+          modality: part(perToken(ctx.modality, b, t)),
+          numModalities: ctx.numModalities as number | undefined,
+          task: part(perToken(ctx.task, b, t)),
+          numTasks: ctx.numTasks as number | undefined,
+          tokenIds: part(perToken(ctx.tokenIds as tf.Tensor | undefined, b, t)),
+          rng: ctx.rng,
+          ...(evalRouting !== undefined && {
+            dropless,
+            ...(evalRouting.mode === 'capacity' && { capacityFactor: evalRouting.capacityFactor }),
+          }),
+        };
+        const tokens = tf.reshape(perExample ? tf.slice(x, [start, 0, 0], [n, t, this.dim]) : x, [
+          n * t,
+          this.dim,
+        ]) as tf.Tensor2D;
+        const { y, routing } = this.routeAndRun(tokens, rctx);
+        metricsOf.push(routing.metrics);
+        ys.push(y);
+        losses.push(routing.auxLosses);
+      }
+      const y = ys.length === 1 ? ys[0] : tf.concat(ys, 0);
+      // Per-example groups at evaluation: each aux loss is the mean over the examples.
+      const auxLosses =
+        losses.length === 1
+          ? losses[0]
+          : Object.fromEntries(
+              Object.keys(losses[0]).map((k) => [k, tf.mean(tf.stack(losses.map((l) => l[k]))) as tf.Scalar]),
+            );
+      return { y: tf.reshape(y, [b, t, this.dim]), auxLosses };
     });
+    const metrics = (
+      metricsOf.length === 1 ? metricsOf[0] : mergeMetrics(metricsOf as Array<{ numExperts: number }>)
+    ) as FeedForwardOutput['metrics'];
     return { y: out.y, auxLosses: out.auxLosses, metrics };
   }
 

@@ -29,6 +29,14 @@ export interface RouterContext {
   tokenIds?: tf.Tensor1D;
   /** Randomness for routing noise; pass the trainer's RNG so a resumed run repeats it. */
   rng?: Pick<Rng, 'normalTensor'>;
+  /**
+   * Route without capacity drops (set by `MoELayer` at evaluation unless capacity-limited evaluation was
+   * asked for): a router that limits capacity sizes its buffers to the largest expert load, so every
+   * choice is kept and a token's routing depends on that token alone.
+   */
+  dropless?: boolean;
+  /** Capacity-limited evaluation: this capacity factor replaces the router's own evaluation factor. */
+  capacityFactor?: number;
 }
 
 interface RoutingCommon {
@@ -68,6 +76,13 @@ export interface Router {
   /** The strategy name it was created from. */
   readonly strategy: string;
   readonly numExperts: number;
+  /**
+   * True when, with `ctx.dropless`, each token's routing depends on that token alone (token-choice
+   * routers: top-k, hash, task-conditioned, dense). `MoELayer` then routes a whole batch as one group at
+   * evaluation. Routers without it (expert choice, Soft MoE: tokens compete or mix within a group) are
+   * routed one example at a time at evaluation, so a prediction never depends on the rest of the batch.
+   */
+  readonly batchIndependent?: boolean;
   /** Routes `x [S, D]`. Tensors in the result belong to the caller. */
   route(x: tf.Tensor2D, ctx: RouterContext): RoutingResult;
   /** Trainable weights by path (`gate/kernel`); empty for routers without weights (hash). */

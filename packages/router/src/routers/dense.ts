@@ -24,6 +24,8 @@ const DENSE_LOSS_KEYS = AUX_LOSS_OPTION_KEYS.filter((key) => key !== 'loadWeight
  * position −1 and weight 0, like a dropped choice.
  */
 class DenseRouter extends GatedRouter<DenseRouterOptions> {
+  readonly batchIndependent = true;
+
   route(x: tf.Tensor2D, ctx: RouterContext): SparseRoutingResult {
     this.checkInput(x);
     const o = this.options;

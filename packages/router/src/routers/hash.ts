@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed, oneHot } from '@moevl/core';
 import { readMask } from '../assignment/gates_input.js';
-import { bufferPositions } from '../assignment/buffer_positions.js';
+import { bufferPositions, droplessCapacity } from '../assignment/buffer_positions.js';
 import { computeCapacity } from '../assignment/capacity.js';
 import { routingMetrics } from '../metrics/routing_metrics.js';
 import type {
@@ -59,6 +59,7 @@ function mix(id: number, key: number): number {
  */
 class HashRouter implements Router {
   readonly strategy = 'hash';
+  readonly batchIndependent = true;
   readonly numExperts: number;
   readonly inputDim: number;
 
@@ -75,19 +76,23 @@ class HashRouter implements Router {
     const [s, e] = [x.shape[0], this.numExperts];
     const ids = readTokenIds(ctx.tokenIds, s);
     const keep = readMask('router "hash"', ctx.mask, s);
-    const capacity = computeCapacity({
-      tokens: s,
-      experts: e,
-      k: 1,
-      capacityFactor: o.capacityFactor,
-      multipleOf: o.capacityMultipleOf,
-    });
     const index = new Int32Array(s);
     const key = deriveSeed(o.seed, 'hash');
     for (let t = 0; t < s; t++) index[t] = mix(ids[t], key) % e;
     const order: number[] = [];
     for (let t = 0; t < s; t++) if (keep == null || keep[t] === 1) order.push(t);
-    const position = bufferPositions({ expertIndex: index, tokens: s, k: 1, numExperts: e, capacity, order });
+    const layout = { expertIndex: index, tokens: s, k: 1, numExperts: e, order };
+    const capacity =
+      ctx.dropless && !ctx.training
+        ? droplessCapacity(layout, o.capacityMultipleOf)
+        : computeCapacity({
+            tokens: s,
+            experts: e,
+            k: 1,
+            capacityFactor: ctx.training ? o.capacityFactor : (ctx.capacityFactor ?? o.capacityFactor),
+            multipleOf: o.capacityMultipleOf,
+          });
+    const position = bufferPositions({ ...layout, capacity });
     const weights = new Float32Array(s);
     for (let t = 0; t < s; t++) weights[t] = position[t] >= 0 ? 1 : 0;
     const result = tf.tidy(() => {

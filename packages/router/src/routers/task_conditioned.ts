@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, deriveSeed, initialize, oneHot, topK } from '@moevl/core';
-import { bufferPositions } from '../assignment/buffer_positions.js';
+import { bufferPositions, droplessCapacity } from '../assignment/buffer_positions.js';
 import { computeCapacity } from '../assignment/capacity.js';
 import { readGates, readMask } from '../assignment/gates_input.js';
 import { importanceLoss } from '../losses/importance.js';
@@ -29,6 +29,7 @@ interface TaskAssignment {
   position: tf.Tensor2D;
   combineWeights: tf.Tensor2D;
   positionData: Int32Array;
+  capacity: number;
 }
 
 /**
@@ -51,6 +52,7 @@ interface TaskAssignment {
  */
 export class TaskConditionedRouter implements Router {
   readonly strategy = TASK_CONDITIONED_ROUTER_NAME;
+  readonly batchIndependent = true;
   readonly numExperts: number;
   readonly inputDim: number;
   readonly numTasks: number;
@@ -144,13 +146,16 @@ export class TaskConditionedRouter implements Router {
     const real = readMask(`router "${this.strategy}"`, ctx.mask, S);
     const kTask = [...this.k];
     const K = Math.max(...kTask);
-    const capacity = computeCapacity({
-      tokens: S,
-      experts: E,
-      k: K,
-      capacityFactor: ctx.training ? o.capacityFactor : o.evalCapacityFactor,
-      multipleOf: o.capacityMultipleOf,
-    });
+    const capacity =
+      ctx.dropless && !ctx.training
+        ? 'dropless'
+        : computeCapacity({
+            tokens: S,
+            experts: E,
+            k: K,
+            capacityFactor: ctx.training ? o.capacityFactor : (ctx.capacityFactor ?? o.evalCapacityFactor),
+            multipleOf: o.capacityMultipleOf,
+          });
     const noisy = ctx.training && o.noiseStd > 0;
     const G = this.gateExperts;
     const { logits, gates, noisyLogits, routeGates } = tf.tidy(() => {
@@ -161,14 +166,18 @@ export class TaskConditionedRouter implements Router {
       const nl = tf.add(full, (ctx.rng ?? this.rng).normalTensor([S, G], 0, o.noiseStd / G)) as tf.Tensor2D;
       return { logits: l, gates: g, noisyLogits: this.keep(nl), routeGates: this.keep(this.gate(nl)) };
     });
-    const { positionData, ...assignment } = this.assign(routeGates, taskIds, real, kTask, capacity);
+    const {
+      positionData,
+      capacity: c,
+      ...assignment
+    } = this.assign(routeGates, taskIds, real, kTask, capacity);
     const auxLosses = this.auxLosses(logits, gates, noisyLogits, taskIds, real, kTask, ctx);
     const metrics = routingMetrics({
       expertIndex: assignment.expertIndex,
       position: assignment.position,
       gates,
       numExperts: E,
-      capacity,
+      capacity: c,
       mask: ctx.mask,
       task,
       numTasks: T,
@@ -178,7 +187,7 @@ export class TaskConditionedRouter implements Router {
     return {
       kind: 'sparse',
       numExperts: E,
-      capacity,
+      capacity: c,
       gates,
       auxLosses,
       metrics: { ...metrics, ...ownK, kPerTask: kTask },
@@ -269,7 +278,7 @@ export class TaskConditionedRouter implements Router {
     taskIds: Int32Array,
     real: Uint8Array | null,
     kTask: number[],
-    capacity: number,
+    capacity: number | 'dropless',
   ): TaskAssignment {
     const { tokens: S, experts: E } = readGates(`router "${this.strategy}"`, routeGates);
     const K = Math.max(...kTask);
@@ -285,12 +294,20 @@ export class TaskConditionedRouter implements Router {
         const top1 = top.values.dataSync();
         order.sort((a, b) => top1[b * K] - top1[a * K]);
       }
+      // Dropless: the largest load of a real expert (the sentinel E is not counted).
+      const c =
+        capacity === 'dropless'
+          ? droplessCapacity(
+              { expertIndex: claimed, tokens: S, k: K, numExperts: E, order },
+              this.options.capacityMultipleOf,
+            )
+          : capacity;
       const positionData = bufferPositions({
         expertIndex: claimed,
         tokens: S,
         k: K,
         numExperts: E + 1,
-        capacity,
+        capacity: c,
         order,
       });
       const keptData = new Uint8Array(S * K);
@@ -302,7 +319,13 @@ export class TaskConditionedRouter implements Router {
       const kept = tf.tensor2d(keptData, [S, K], 'bool');
       const combineWeights = tf.where(kept, top.values, tf.zerosLike(top.values)) as tf.Tensor2D;
       const position = tf.tensor2d(positionData, [S, K], 'int32');
-      return { expertIndex: top.indices as tf.Tensor2D, position, combineWeights, positionData };
+      return {
+        expertIndex: top.indices as tf.Tensor2D,
+        position,
+        combineWeights,
+        positionData,
+        capacity: c,
+      };
     });
   }
 

@@ -31,17 +31,22 @@ export interface TopKRouterOptions extends RouterOptions, AuxLossWeights {
  * given K-major (and in priority order with BPR), choices past capacity are dropped.
  */
 class TopKRouter extends GatedRouter<TopKRouterOptions> {
+  readonly batchIndependent = true;
+
   route(x: tf.Tensor2D, ctx: RouterContext): SparseRoutingResult {
     this.checkInput(x);
     const o = this.options;
     const [s, e] = [x.shape[0], this.numExperts];
-    const capacity = computeCapacity({
-      tokens: s,
-      experts: e,
-      k: o.k,
-      capacityFactor: ctx.training ? o.capacityFactor : o.evalCapacityFactor,
-      multipleOf: o.capacityMultipleOf,
-    });
+    const capacity =
+      ctx.dropless && !ctx.training
+        ? 'dropless'
+        : computeCapacity({
+            tokens: s,
+            experts: e,
+            k: o.k,
+            capacityFactor: ctx.training ? o.capacityFactor : (ctx.capacityFactor ?? o.evalCapacityFactor),
+            multipleOf: o.capacityMultipleOf,
+          });
     const noisy = ctx.training && o.noiseStd > 0;
     const { logits, gates, noisyLogits, routeGates } = tf.tidy(() => {
       const l = this.logits(x);
@@ -53,6 +58,7 @@ class TopKRouter extends GatedRouter<TopKRouterOptions> {
     const assignment = assignTopK(routeGates, {
       k: o.k,
       capacity,
+      capacityMultipleOf: o.capacityMultipleOf,
       batchPriority: o.batchPriority,
       renormalize: o.renormalize,
       mask: ctx.mask,
@@ -68,7 +74,7 @@ class TopKRouter extends GatedRouter<TopKRouterOptions> {
       position: assignment.position,
       gates,
       numExperts: e,
-      capacity,
+      capacity: assignment.capacity,
       mask: ctx.mask,
       modality: ctx.modality,
       numModalities: ctx.numModalities,
@@ -79,7 +85,6 @@ class TopKRouter extends GatedRouter<TopKRouterOptions> {
     return {
       kind: 'sparse',
       numExperts: e,
-      capacity,
       gates,
       auxLosses,
       metrics: { ...metrics },

@@ -69,6 +69,8 @@ export interface VisionForwardOptions {
   rng?: TokenContext['rng'];
   /** Also return the final (normalised) token sequence. Default false. */
   returnTokens?: boolean;
+  /** V-MoE routing when not training: dropless (default, batch-independent) or capacity-limited. */
+  evalRouting?: TokenContext['evalRouting'];
 }
 
 export interface VisionTransformerOutput {
@@ -301,7 +303,11 @@ export class VisionTransformer extends Layer {
     this.ensureBuilt();
     const [gridH, gridW] = this.gridOf(images);
     const b = images.shape[0];
-    const ctx: TokenContext = { training: options.training ?? false, rng: options.rng };
+    const ctx: TokenContext = {
+      training: options.training ?? false,
+      rng: options.rng,
+      ...(options.evalRouting && { evalRouting: options.evalRouting }),
+    };
     const metrics: Record<string, MetricValue> = {};
     const out = tf.tidy(() => {
       let x: tf.Tensor = this.patch.apply(images);
