@@ -33,19 +33,29 @@ export function encodeForClip(
   texts: readonly string[],
   maxLength: number,
 ): number[][] {
+  return encodeForClipDetailed(tokenizer, texts, maxLength).ids;
+}
+
+/** {@link encodeForClip}, and which texts were longer than `maxLength` and were cut. */
+export function encodeForClipDetailed(
+  tokenizer: PreTrainedTokenizer,
+  texts: readonly string[],
+  maxLength: number,
+): { ids: number[][]; truncated: boolean[] } {
   if (!Number.isInteger(maxLength) || maxLength < 2) {
     throw new Error(`tokenizeForClip: maxLength must be an integer >= 2, got ${maxLength}.`);
   }
-  if (texts.length === 0) return [];
+  if (texts.length === 0) return { ids: [], truncated: [] };
   const encoded = tokenizer([...texts], { padding: false, truncation: false, return_tensor: false });
   const rows = encoded.input_ids as number[][];
   const eos = tokenizer.eos_token_id;
-  return rows.map((ids) => {
-    if (ids.length <= maxLength) return ids;
-    const kept = ids.slice(0, maxLength);
-    if (eos != null && ids[ids.length - 1] === eos) kept[maxLength - 1] = eos;
+  const ids = rows.map((row) => {
+    if (row.length <= maxLength) return row;
+    const kept = row.slice(0, maxLength);
+    if (eos != null && row[row.length - 1] === eos) kept[maxLength - 1] = eos;
     return kept;
   });
+  return { ids, truncated: rows.map((row) => row.length > maxLength) };
 }
 
 /** The id rows are padded with: the tokenizer's pad token, else its end token, else 0. */

@@ -1,9 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { Tensor } from '@huggingface/transformers';
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
-import type { ImageTextModel } from '../model/image_text_model.js';
+import type { ImageTextModel, TokenizedTexts } from '../model/image_text_model.js';
 import type { PreprocessConfig } from '../preprocess/config.js';
-import { clipPadId, encodeForClip, packClipTokens, tokenizeForClip } from './clip_tokenize.js';
+import {
+  clipPadId,
+  encodeForClip,
+  encodeForClipDetailed,
+  packClipTokens,
+  tokenizeForClip,
+} from './clip_tokenize.js';
 import type { ClipTokenBatch } from './clip_tokenize.js';
 
 /**
@@ -115,6 +121,13 @@ export class TransformersClipModel implements ImageTextModel {
           `preprocess config, got [${shape.join(', ')}].`,
       );
     }
+  }
+
+  /** The token ids CLIP's text tower reads for each text (truncated to its context), and which were cut. */
+  tokenize(texts: string[]): TokenizedTexts {
+    this.assertOpen();
+    const { ids, truncated } = encodeForClipDetailed(this.tokenizer, texts, this.maxLength);
+    return { ids, truncated, contextLength: this.maxLength };
   }
 
   async embedTexts(texts: string[]): Promise<tf.Tensor2D> {

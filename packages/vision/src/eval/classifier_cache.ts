@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, writeSafetensors } from '@moevl/core';
 import type { ImageTextModel } from '../model/image_text_model.js';
-import { buildZeroShotClassifier } from '../zeroshot/classifier.js';
+import { NonFiniteEmbeddingError, buildZeroShotClassifier } from '../zeroshot/classifier.js';
+import { ZeroShotEvalError } from './eval_error.js';
 import { sha256Json } from './fingerprint.js';
+import { checkPrompts } from './prompt_check.js';
 
 /**
  * The zero-shot classifier is the expensive half of an ImageNet evaluation (1000 classes × 80 templates =
@@ -29,8 +31,9 @@ export function classifierCacheKey(
   modelId: string,
   classNames: readonly string[],
   templates: readonly string[],
+  modelHash: string | null = null,
 ): string {
-  return sha256Json({ format: FORMAT, modelId, classNames, templates });
+  return sha256Json({ format: FORMAT, modelId, modelHash, classNames, templates });
 }
 
 /** Where the classifier for (model, classes, templates) lives in `cacheDir`. */
@@ -39,15 +42,18 @@ export function classifierCacheFile(
   modelId: string,
   classNames: readonly string[],
   templates: readonly string[],
+  modelHash: string | null = null,
 ): string {
   return join(
     cacheDir,
-    `classifier-${classifierCacheKey(modelId, classNames, templates).slice(0, 32)}.safetensors`,
+    `classifier-${classifierCacheKey(modelId, classNames, templates, modelHash).slice(0, 32)}.safetensors`,
   );
 }
 
 export interface ClassifierCacheOptions {
   modelId: string;
+  /** Hash of what else decides the model's text embeddings (weights, evaluation routing). */
+  modelHash?: string;
   /** null: build every time and write nothing. */
   cacheDir: string | null;
   /** Texts per `embedTexts` call while building. */
@@ -63,6 +69,8 @@ export interface ObtainedClassifier {
   seconds: number;
   /** The cache file read or written (undefined without a cache). */
   file?: string;
+  /** What the prompt check found (truncated prompts), stored with the cache so a hit reports it too. */
+  warnings: string[];
 }
 
 /** Reads a cached classifier, or says why it cannot be used (`null` reason: simply not there). */
@@ -70,7 +78,7 @@ async function readCached(
   file: string,
   key: string,
   shape: [number, number],
-): Promise<{ classifier: tf.Tensor2D } | { problem: string | null }> {
+): Promise<{ classifier: tf.Tensor2D; warnings: string[] } | { problem: string | null }> {
   let contents;
   try {
     contents = await readSafetensors(file);
@@ -94,7 +102,16 @@ async function readCached(
   }
   const values = await t.data();
   if (!values.every(Number.isFinite)) return fail('classifier holds non-finite values');
-  return { classifier: t as tf.Tensor2D };
+  let warnings: unknown;
+  try {
+    warnings = JSON.parse(metadata.promptWarnings ?? 'null');
+  } catch {
+    warnings = null;
+  }
+  if (!Array.isArray(warnings) || !warnings.every((w) => typeof w === 'string')) {
+    return fail('it has no prompt-check record (written by an older version)');
+  }
+  return { classifier: t as tf.Tensor2D, warnings };
 }
 
 /**
@@ -111,23 +128,40 @@ export async function loadOrBuildClassifier(
   const start = performance.now();
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
   const seconds = () => (performance.now() - start) / 1000;
-  const key = classifierCacheKey(options.modelId, classNames, templates);
+  const modelHash = options.modelHash ?? null;
+  const key = classifierCacheKey(options.modelId, classNames, templates, modelHash);
   const file =
     options.cacheDir === null
       ? undefined
-      : classifierCacheFile(options.cacheDir, options.modelId, classNames, templates);
+      : classifierCacheFile(options.cacheDir, options.modelId, classNames, templates, modelHash);
   if (file !== undefined) {
     const cached = await readCached(file, key, [model.embeddingDim, classNames.length]);
     if ('classifier' in cached) {
       options.onProgress?.(classNames.length, classNames.length);
-      return { classifier: cached.classifier, cached: true, seconds: seconds(), file };
+      return {
+        classifier: cached.classifier,
+        cached: true,
+        seconds: seconds(),
+        file,
+        warnings: cached.warnings,
+      };
     }
     if (cached.problem !== null) warn(`Ignoring the classifier cache (${cached.problem}); rebuilding it.`);
   }
-  const classifier = await buildZeroShotClassifier(model, classNames, templates, {
-    batchSize: options.textBatchSize,
-    onProgress: options.onProgress,
-  });
+  // Before any text is embedded: truncated prompts are reported, colliding ones refused.
+  const warnings = checkPrompts(model, classNames, templates);
+  let classifier: tf.Tensor2D;
+  try {
+    classifier = await buildZeroShotClassifier(model, classNames, templates, {
+      batchSize: options.textBatchSize,
+      onProgress: options.onProgress,
+    });
+  } catch (err) {
+    if (err instanceof NonFiniteEmbeddingError) {
+      throw new ZeroShotEvalError(err.message, { code: 'non-finite', cause: err });
+    }
+    throw err;
+  }
   if (file !== undefined) {
     try {
       await mkdir(options.cacheDir!, { recursive: true });
@@ -143,6 +177,7 @@ export async function loadOrBuildClassifier(
           templates: String(templates.length),
           templatesHash: sha256Json(templates),
           embeddingDim: String(model.embeddingDim),
+          promptWarnings: JSON.stringify(warnings),
         },
       );
     } catch (err) {
@@ -151,5 +186,5 @@ export async function loadOrBuildClassifier(
       );
     }
   }
-  return { classifier, cached: false, seconds: seconds(), file };
+  return { classifier, cached: false, seconds: seconds(), file, warnings };
 }

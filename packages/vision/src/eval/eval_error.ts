@@ -6,6 +6,8 @@ export type ZeroShotEvalErrorCode =
   | 'work-dir-mismatch'
   | 'merge'
   | 'bad-result-file'
+  | 'non-finite'
+  | 'bad-template'
   | 'failed';
 
 export interface ZeroShotEvalErrorOptions {

@@ -7,6 +7,11 @@ export interface ZeroShotEvalOptions {
   model: ImageTextModel;
   /** Used in cache keys and reports. */
   modelId: string;
+  /**
+   * What else identifies the model's outputs besides `modelId` (a hash of its weights, …), hashed into the
+   * classifier cache key and the resume fingerprint. The model's evaluation routing is added to it.
+   */
+  modelFingerprint?: unknown;
   source: EvalSource;
   /** Names put into templates. */
   classNames: string[];

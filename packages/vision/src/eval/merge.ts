@@ -1,5 +1,6 @@
 import { ZeroShotEvalError } from './eval_error.js';
-import { metricsFromPredictions, type ZeroShotEvalResult } from './eval_result.js';
+import { metricsFromPredictions } from '../zeroshot/metrics.js';
+import type { ZeroShotEvalResult } from './eval_result.js';
 
 /**
  * Shards of one evaluation — possibly computed on different machines — combined into the result of the
@@ -31,6 +32,11 @@ function sharedFields(r: ZeroShotEvalResult): Record<string, unknown> {
     topK: r.topK,
     sampling: r.sampling,
     shardCount: r.shard?.count ?? null,
+    // The model's weights and routing, and the item list before sharding: two datasets with the same
+    // folder name and counts, or two models under one path, are not shards of one run.
+    evalRouting: r.routing?.evalRouting ?? null,
+    modelHash: r.hashes?.model ?? null,
+    itemsHash: r.hashes?.items ?? null,
   };
 }
 
@@ -107,7 +113,25 @@ export function mergeZeroShotResults(parts: ZeroShotEvalResult[]): ZeroShotEvalR
     },
     predictions,
     warnings: [...new Set(parts.flatMap((p) => p.warnings ?? []))],
+    ...(first.routing && { routing: mergeRouting(parts.map((p) => p.routing!)) }),
   };
   delete merged.shard;
   return merged;
+}
+
+/** Routing success over all shards: weighted by the tokens each shard routed. */
+function mergeRouting(reports: ReadonlyArray<NonNullable<ZeroShotEvalResult['routing']>>) {
+  const rate = (key: 'images' | 'texts') => {
+    const tokens = reports.reduce((n, r) => n + r.tokens[key], 0);
+    if (tokens === 0) return null;
+    return reports.reduce((s, r) => s + (r.routingSuccessRate[key] ?? 0) * r.tokens[key], 0) / tokens;
+  };
+  return {
+    evalRouting: reports[0].evalRouting,
+    routingSuccessRate: { images: rate('images'), texts: rate('texts') },
+    tokens: {
+      images: reports.reduce((n, r) => n + r.tokens.images, 0),
+      texts: reports.reduce((n, r) => n + r.tokens.texts, 0),
+    },
+  };
 }

@@ -42,8 +42,8 @@ function findProblem(value: unknown): string | null {
   if (!isObject(m)) return '"metrics" is missing';
   for (const k of ['top1', 'top5', 'meanPerClassRecall'])
     if (!isRate(m[k])) return `"metrics.${k}" is not null or in [0, 1]`;
-  if (!Array.isArray(m.perClassAccuracy) || !m.perClassAccuracy.every(isRate)) {
-    return '"metrics.perClassAccuracy" is not a list of rates';
+  if (!Array.isArray(m.perClassRecall) || !m.perClassRecall.every(isRate)) {
+    return '"metrics.perClassRecall" is not a list of rates';
   }
   const c = r.counts;
   if (!isObject(c)) return '"counts" is missing';

@@ -4,8 +4,8 @@ import { zeroShotLogits } from '../zeroshot/evaluate.js';
 import { loadOrBuildClassifier } from './classifier_cache.js';
 import { ZeroShotEvalError } from './eval_error.js';
 import { type ZeroShotEvalOptions, resolveEvalOptions } from './eval_options.js';
+import { metricsFromPredictions } from '../zeroshot/metrics.js';
 import {
-  metricsFromPredictions,
   type SkippedItem,
   type ZeroShotEvalResult,
   type ZeroShotPrediction,
@@ -13,7 +13,7 @@ import {
 } from './eval_result.js';
 import type { EvalSource, EvalSourceBatch } from './eval_source.js';
 import { sha256Json } from './fingerprint.js';
-import { rankPredictions } from './rank_predictions.js';
+import { NonFiniteScoreError, rankPredictions } from '../zeroshot/rank_predictions.js';
 import { classBalancedSample, shardItems } from './sampling.js';
 import { type BatchRecord, PartialPredictions, type RunFingerprint } from './work_dir.js';
 
@@ -47,7 +47,20 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
   const items = options.shard ? shardItems(selected, options.shard, seed) : selected;
   checkLabels(items, source.labels, classNames.length, new Set(columns), source.name);
 
-  const hashes = { classNames: sha256Json(classNames), templates: sha256Json(templates) };
+  // The routing of an MoE model changes its outputs: part of what the cache and resume must match.
+  const modelHash =
+    options.modelFingerprint == null && model.routing == null
+      ? null
+      : sha256Json({
+          fingerprint: options.modelFingerprint ?? null,
+          evalRouting: model.routing?.report().evalRouting ?? null,
+        });
+  const hashes = {
+    classNames: sha256Json(classNames),
+    templates: sha256Json(templates),
+    model: modelHash,
+    items: sha256Json(selected.map((i) => [source.id(i), source.labels[i]])),
+  };
   const sampling: ZeroShotSampling = {
     datasetItems: source.count,
     selected: selected.length,
@@ -55,9 +68,10 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
     seed,
   };
   const fingerprint: RunFingerprint = {
-    version: 1,
+    version: 2,
     dataset: source.name,
     model: options.modelId,
+    modelHash,
     classes: classNames.length,
     classNamesHash: hashes.classNames,
     templatesHash: hashes.templates,
@@ -73,6 +87,7 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
     : undefined;
   store?.notes.forEach(warn);
 
+  model.routing?.reset();
   const predictions: ZeroShotPrediction[] = [];
   const skipped: SkippedItem[] = [];
   const done = new Set<number>();
@@ -112,6 +127,7 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
       templates,
       {
         modelId: options.modelId,
+        modelHash: modelHash ?? undefined,
         cacheDir: resolved.cacheDir,
         textBatchSize: options.textBatchSize,
         onProgress: (d, t) => progress('classifier', d, t),
@@ -120,6 +136,7 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
     );
     classifierSeconds = obtained.seconds;
     classifierCached = obtained.cached;
+    obtained.warnings.forEach(warn);
     const ctx: ScoringContext = {
       model,
       source,
@@ -127,6 +144,8 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
       columns,
       topK,
       strict: options.strict === true,
+      modelId: options.modelId,
+      workDir: options.workDir,
     };
     const imagesStart = performance.now();
     const load = (indices: number[]) => source.loadBatch(indices, model.preprocess);
@@ -194,6 +213,7 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
     sampling,
     hashes,
     warnings,
+    ...(model.routing && { routing: model.routing.report() }),
   };
 }
 
@@ -210,6 +230,8 @@ interface ScoringContext {
   columns: number[];
   topK: number;
   strict: boolean;
+  modelId: string;
+  workDir?: string;
 }
 
 /** Embeds one loaded batch and reduces its logits to predictions (and lists its unreadable items). */
@@ -257,7 +279,20 @@ async function scoreBatch(
     embeddings.dispose();
   }
   const labels = got.loaded.map((i) => source.labels[i]);
-  const ranked = rankPredictions(scores, ctx.columns, labels, ctx.topK);
+  let ranked;
+  try {
+    ranked = rankPredictions(scores, ctx.columns, labels, ctx.topK);
+  } catch (err) {
+    if (!(err instanceof NonFiniteScoreError)) throw err;
+    // A broken model is an error, never a rank: no metrics may be computed from it.
+    const id = source.id(got.loaded[err.row]);
+    const kept = ctx.workDir ? `; the predictions of earlier batches are kept in ${ctx.workDir}` : '';
+    throw new ZeroShotEvalError(
+      `model ${ctx.modelId} produced ${err.value} scores for image ${id}; the model file may be corrupt ` +
+        `(no metrics were computed${kept}).`,
+      { code: 'non-finite', file: id, cause: err },
+    );
+  }
   const predictions = got.loaded.map((index, r) => ({
     index,
     id: source.id(index),

@@ -18,9 +18,11 @@ import type { SkippedItem, ZeroShotPrediction } from './eval_result.js';
 
 /** Everything that decides which items a run covers and what their predictions mean. */
 export interface RunFingerprint {
-  version: 1;
+  version: 2;
   dataset: string;
   model: string;
+  /** Hash of the model's fingerprint (weights) and evaluation routing; null when it has neither. */
+  modelHash: string | null;
   classes: number;
   classNamesHash: string;
   templatesHash: string;

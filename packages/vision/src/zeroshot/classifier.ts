@@ -9,6 +9,17 @@ export interface ZeroShotClassifierOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** A model embedded a prompt as NaN or ±Infinity: a broken model, never a classifier. */
+export class NonFiniteEmbeddingError extends Error {
+  override readonly name = 'NonFiniteEmbeddingError';
+  constructor(
+    message: string,
+    readonly className: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Fills a template's `{}` (or `{c}`) placeholder with a class name. */
 export function fillTemplate(template: string, className: string): string {
   if (!template.includes('{}') && !template.includes('{c}')) {
@@ -65,9 +76,21 @@ export async function buildZeroShotClassifier(
       }
     }
     tf.dispose(pending);
-    return tf.tidy(() =>
+    const classifier = tf.tidy(() =>
       tf.transpose(perClass.length === 1 ? perClass[0] : tf.concat(perClass, 0)),
     ) as tf.Tensor2D;
+    const values = await classifier.data();
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      classifier.dispose();
+      const c = bad % classNames.length;
+      throw new NonFiniteEmbeddingError(
+        `model ${model.name} produced ${values[bad]} text embeddings for class "${classNames[c]}" ` +
+          `(prompt "${fillTemplate(templates[0], classNames[c])}"); the model file may be corrupt.`,
+        classNames[c],
+      );
+    }
+    return classifier;
   } finally {
     tf.dispose(perClass);
   }

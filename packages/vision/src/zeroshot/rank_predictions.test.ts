@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ZeroShotPrediction } from './eval_result.js';
-import { metricsFromPredictions } from './eval_result.js';
-import { rankPredictions } from './rank_predictions.js';
+import type { ZeroShotPrediction } from '../eval/eval_result.js';
+import { metricsFromPredictions } from './metrics.js';
+import { NonFiniteScoreError, rankPredictions } from './rank_predictions.js';
 
 describe('rankPredictions', () => {
   it('keeps the top-k classes, best first, and the label rank (hand-computed)', () => {
@@ -24,10 +24,29 @@ describe('rankPredictions', () => {
     expect(r[1].top.map((t) => t.class)).toEqual([0, 2, 3]);
   });
 
-  it('breaks ties in the label’s favour, then by lower class, so top[rank] is the label', () => {
+  it('breaks ties by the lower class index as torch.topk/argmax do, never in the label’s favour', () => {
     const r = rankPredictions([0.5, 0.5, 0.5, 0.1], [0, 1, 2, 3], [2], 4);
-    expect(r[0].rank).toBe(0);
-    expect(r[0].top.map((t) => t.class)).toEqual([2, 0, 1, 3]);
+    expect(r[0].rank).toBe(2);
+    expect(r[0].top.map((t) => t.class)).toEqual([0, 1, 2, 3]);
+    expect(r[0].top[r[0].rank].class).toBe(2);
+    // Among a subset the order is by global class index, whatever the column order.
+    const s = rankPredictions([0.5, 0.5, 0.5], [7, 3, 5], [5], 3);
+    expect(s[0].top.map((t) => t.class)).toEqual([3, 5, 7]);
+    expect(s[0].rank).toBe(1);
+  });
+
+  it('gives a model that cannot tell classes apart 1/C top-1 and 5/C top-5, not 100%', () => {
+    const classes = 10;
+    const labels = Array.from({ length: 1000 }, (_, i) => i % classes);
+    const r = rankPredictions(new Array(1000 * classes).fill(3.25), [...Array(classes).keys()], labels, 5);
+    const m = metricsFromPredictions(
+      r.map((p, i) => ({ label: labels[i], rank: p.rank })),
+      classes,
+      classes,
+    );
+    expect(m.top1).toBeCloseTo(1 / classes, 10);
+    expect(m.top5).toBeCloseTo(5 / classes, 10);
+    expect(m.perClassRecall).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   it('ranks among a subset of classes (ImageNet-A/R) and returns global class indices', () => {
@@ -44,10 +63,18 @@ describe('rankPredictions', () => {
     expect(rankPredictions([0.2, 0.6, 0.9], [10, 3, 7], [4], 1)[0].rank).toBe(3);
   });
 
-  it('ranks NaN scores last', () => {
-    const r = rankPredictions([NaN, 0.1, 0.2], [0, 1, 2], [0], 2);
-    expect(r[0].rank).toBe(2);
-    expect(r[0].top.map((t) => t.class)).toEqual([2, 1]);
+  it('refuses NaN and ±Infinity scores (a broken model is an error, not a rank)', () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const error = (() => {
+        try {
+          rankPredictions([0.1, 0.2, 0.3, 0.4, bad, 0.6], [4, 5, 6], [4, 5], 2);
+        } catch (e) {
+          return e;
+        }
+      })() as NonFiniteScoreError;
+      expect(error).toBeInstanceOf(NonFiniteScoreError);
+      expect([error.row, error.classIndex]).toEqual([1, 5]);
+    }
   });
 
   it('checks the score count', () => {
@@ -70,7 +97,8 @@ describe('metricsFromPredictions', () => {
     const m = metricsFromPredictions([p(0, 0), p(0, 3), p(1, 0), p(3, 7)], 6, 6);
     expect(m.top1).toBe(0.5);
     expect(m.top5).toBe(0.75);
-    expect(m.perClassAccuracy).toEqual([0.5, 1, null, 0, null, null]);
+    expect(m.perClassRecall).toEqual([0.5, 1, null, 0, null, null]);
+    expect([m.acc1, m.acc5, m.mean_per_class_recall]).toEqual([m.top1, m.top5, m.meanPerClassRecall]);
     expect(m.meanPerClassRecall).toBe(0.5);
   });
 
@@ -81,7 +109,10 @@ describe('metricsFromPredictions', () => {
       top1: null,
       top5: null,
       meanPerClassRecall: null,
-      perClassAccuracy: [null, null, null],
+      perClassRecall: [null, null, null],
+      acc1: null,
+      acc5: null,
+      mean_per_class_recall: null,
     });
   });
 });

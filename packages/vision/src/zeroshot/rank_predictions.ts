@@ -5,20 +5,32 @@ export interface ScoredClass {
 }
 
 export interface RankedPrediction {
-  /** The `topK` best allowed classes, best first (ties: the label first, then the lower class index). */
+  /** The `topK` best allowed classes, best first: score descending, then class index ascending. */
   top: ScoredClass[];
-  /** Allowed classes scoring strictly higher than the label: 0 is a top-1 hit, < 5 a top-5 hit. */
+  /** Allowed classes ranked before the label in that order: 0 is a top-1 hit, < 5 a top-5 hit. */
   rank: number;
 }
 
-/** NaN (a broken model) ranks below everything instead of poisoning the comparisons. */
-const key = (s: number): number => (Number.isNaN(s) ? -Infinity : s);
+/** A score that is NaN or ±Infinity: a broken model, never a rank (REFERENCE §5). */
+export class NonFiniteScoreError extends RangeError {
+  override readonly name = 'NonFiniteScoreError';
+  constructor(
+    /** Row (image) of the batch, and the global class index, of the first non-finite score. */
+    readonly row: number,
+    readonly classIndex: number,
+    readonly value: number,
+  ) {
+    super(`rankPredictions: score ${value} for class ${classIndex} of row ${row} is not finite.`);
+  }
+}
 
 /**
  * Reduces logits to what the metrics need, so full `[N, C]` logits never have to be stored: the label's
- * rank among the allowed classes and the `topK` best of them. Ties count in the label's favour (as
- * `ZeroShotAccumulator` does) and the top list is ordered the same way, so `top[rank].class === label`
- * whenever `rank < topK`: top-1/top-5 from `rank` and from `top` always agree.
+ * rank among the allowed classes and the `topK` best of them, in `torch.topk`/argmax order — score
+ * descending, ties broken by the lower class index, never in the label's favour. A model that gives every
+ * class the same score therefore predicts class 0 for every image and scores ≈ 1/C, as in open_clip and
+ * CLIP_benchmark. `top[rank].class === label` whenever `rank < topK`, so top-1/top-5 from `rank` and from
+ * `top` always agree. A NaN or infinite score throws {@link NonFiniteScoreError}.
  *
  * @param scores row-major `[labels.length, columns.length]` logits
  * @param columns the global class index of each column (all classes, or a subset's)
@@ -41,20 +53,25 @@ export function rankPredictions(
   const out: RankedPrediction[] = [];
   for (let i = 0; i < labels.length; i++) {
     const base = i * width;
+    for (let j = 0; j < width; j++) {
+      const s = scores[base + j];
+      if (!Number.isFinite(s)) throw new NonFiniteScoreError(i, columns[j], s);
+    }
+    // a comes before b: higher score, or the same score and the lower class index.
+    const before = (a: number, b: number): boolean => {
+      const sa = scores[base + a];
+      const sb = scores[base + b];
+      return sa !== sb ? sa > sb : columns[a] < columns[b];
+    };
     const labelColumn = columnOf.get(labels[i]);
-    const labelScore = labelColumn === undefined ? Infinity : key(scores[base + labelColumn]);
-    let rank = labelColumn === undefined ? width : 0;
+    let rank = width;
+    if (labelColumn !== undefined) {
+      rank = 0;
+      for (let j = 0; j < width; j++) if (j !== labelColumn && before(j, labelColumn)) rank++;
+    }
     // `best` holds column indices, kept sorted best-first; k is small (5), so insertion is cheapest.
     const best: number[] = [];
-    const before = (a: number, b: number): boolean => {
-      const sa = key(scores[base + a]);
-      const sb = key(scores[base + b]);
-      if (sa !== sb) return sa > sb;
-      if (a === labelColumn || b === labelColumn) return a === labelColumn;
-      return columns[a] < columns[b];
-    };
     for (let j = 0; j < width; j++) {
-      if (labelColumn !== undefined && j !== labelColumn && key(scores[base + j]) > labelScore) rank++;
       if (best.length === k && !before(j, best[k - 1])) continue;
       let at = best.length === k ? k - 1 : best.length;
       while (at > 0 && before(j, best[at - 1])) at--;
