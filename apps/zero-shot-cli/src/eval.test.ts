@@ -67,7 +67,7 @@ describe('zero-shot eval with the tiny CLIP fixture', () => {
       expect(json.metrics.top1).toBe(1);
       expect(json.metrics.top5).toBeNull(); // 4 classes: top-5 is undefined, not 1
       expect(json.metrics.meanPerClassRecall).toBe(1);
-      expect(json.metrics.perClassAccuracy).toEqual([1, 1, 1, 1]);
+      expect(json.metrics.perClassRecall).toEqual([1, 1, 1, 1]);
       expect(json.counts).toMatchObject({ items: 12, evaluated: 12, skipped: 0, skippedFiles: [] });
       expect(json.timing.imagesPerSecond).toBeGreaterThan(0);
     },

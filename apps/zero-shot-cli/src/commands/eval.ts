@@ -54,6 +54,10 @@ Running:
                             or $MOEVL_CACHE_DIR/zero-shot-classifiers)
   --no-cache                build the classifier every time and cache nothing
   --router-plugin SPEC      load a router plugin (file or package) before the model; repeatable
+  --eval-capacity-factor X  MoE models: capacity-limited routing at this capacity factor, as V-MoE evaluates;
+                            an image's tokens then compete with the rest of its batch for expert slots, so
+                            results depend on --batch-size and data order (recorded in the result). Default:
+                            dropless routing, where no token is dropped and nothing depends on the batch
   --strict                  stop at the first unreadable image (exit 1) instead of skipping it
 
 Long runs:
@@ -122,7 +126,7 @@ export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResu
   await loadRouterPlugins(plan.routerPlugins);
   const data = await resolveData(plan);
   log(data.summary);
-  const model = await resolveModel(plan.model, { dtype: plan.dtype });
+  const model = await resolveModel(plan.model, { dtype: plan.dtype, evalRouting: plan.evalRouting });
   const progress = phaseProgress(io.err, plan.quiet);
   const controller = new AbortController();
   const release = stopOnSignals(() => {

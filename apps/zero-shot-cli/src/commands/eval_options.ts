@@ -1,11 +1,17 @@
 import { resolve } from 'node:path';
-import type { BackendName } from '@moevl/core';
+import type { BackendName, EvalRouting } from '@moevl/core';
 import { canonicalDtype, defaultClassifierCacheDir } from '@moevl/vision';
 import type { ClipDtype, LayoutOption } from '@moevl/vision';
 import { UsageError } from '../errors.js';
 import { type ClassesChoice, resolveClassesFlag } from '../flags/classes.js';
 import { checkDatasetNameUsed, parseDatasetNameFlag } from '../flags/dataset_name.js';
-import { type Shard, parseChoiceFlag, parseIntegerFlag, parseShardFlag } from '../flags/numbers.js';
+import {
+  type Shard,
+  parseChoiceFlag,
+  parseIntegerFlag,
+  parsePositiveNumberFlag,
+  parseShardFlag,
+} from '../flags/numbers.js';
 import { checkWritableFile, resolveWorkDir } from '../flags/paths.js';
 import { type TemplatesChoice, resolveTemplatesFlag } from '../flags/templates.js';
 import { readListFile } from '../flags/list_files.js';
@@ -36,6 +42,7 @@ export const EVAL_OPTIONS = {
   shard: { type: 'string' },
   strict: { type: 'boolean', default: false },
   'router-plugin': { type: 'string', multiple: true },
+  'eval-capacity-factor': { type: 'string' },
 } as const;
 
 export type EvalFlags = {
@@ -75,6 +82,8 @@ export interface EvalPlan {
   quiet: boolean;
   json: boolean;
   routerPlugins: string[];
+  /** MoE routing at evaluation: dropless (default) or capacity-limited (`--eval-capacity-factor`). */
+  evalRouting?: EvalRouting;
 }
 
 function required(flag: string, value: string | undefined, example: string): string {
@@ -110,6 +119,7 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
   const shard = parseShardFlag(flags.shard);
   const backend = parseBackendFlag(flags.backend);
   const dtype = parseDtype(flags.dtype);
+  const capacityFactor = parsePositiveNumberFlag('--eval-capacity-factor', flags['eval-capacity-factor']);
   if (flags['no-cache'] && flags['cache-dir'] !== undefined) {
     throw new UsageError('--no-cache and --cache-dir contradict each other; pass one of them.');
   }
@@ -148,6 +158,7 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
       limit,
       seed,
       shard,
+      evalCapacityFactor: capacityFactor ?? null,
     },
   });
   if (resume && workDir === undefined) {
@@ -179,5 +190,6 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
     quiet: flags.quiet ?? false,
     json: flags.json ?? false,
     routerPlugins: flags['router-plugin'] ?? [],
+    evalRouting: capacityFactor === undefined ? undefined : { mode: 'capacity', capacityFactor },
   };
 }

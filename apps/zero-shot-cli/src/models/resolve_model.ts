@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import type { EvalRouting } from '@moevl/core';
 import { resolve } from 'node:path';
 import { LIMoEImageTextModel, builtinModels, loadLIMoE, resolveBuiltinModel } from '@moevl/limoe';
 import type { BuiltinModel } from '@moevl/limoe';
@@ -18,6 +19,8 @@ export interface ResolvedModel {
 export interface ResolveModelOptions {
   /** CLIP weight type (`fp32`, `q8`, …); LIMoE files are always fp32. */
   dtype?: string;
+  /** How MoE layers route at evaluation (`--eval-capacity-factor`); default dropless. */
+  evalRouting?: EvalRouting;
 }
 
 export const BUILTIN_PREFIX = 'builtin:';
@@ -43,7 +46,12 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
     } catch (err) {
       throw new InputError(`--model ${spec}: ${(err as Error).message}`);
     }
-    return { model: await loadLimoeFile(entry.path, spec), modelId: spec, kind: 'builtin', builtin: entry };
+    return {
+      model: await loadLimoeFile(entry.path, spec, options.evalRouting),
+      modelId: spec,
+      kind: 'builtin',
+      builtin: entry,
+    };
   }
   if (spec.toLowerCase().endsWith('.safetensors')) {
     const path = resolve(spec);
@@ -51,16 +59,21 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
     if (!info?.isFile()) {
       throw new InputError(`--model: the LIMoE model file ${path} does not exist; check the path.`);
     }
-    return { model: await loadLimoeFile(path, path), modelId: path, kind: 'limoe' };
+    return { model: await loadLimoeFile(path, path, options.evalRouting), modelId: path, kind: 'limoe' };
+  }
+  if (options.evalRouting !== undefined) {
+    throw new InputError(
+      `--eval-capacity-factor applies to mixture-of-experts models (LIMoE files), not to the CLIP model ${spec}.`,
+    );
   }
   const model = await loadTransformersClip(spec, { dtype: (options.dtype ?? 'fp32') as ClipDtype });
   return { model, modelId: model.name, kind: 'clip' };
 }
 
-async function loadLimoeFile(path: string, name: string): Promise<ImageTextModel> {
+async function loadLimoeFile(path: string, name: string, evalRouting?: EvalRouting): Promise<ImageTextModel> {
   try {
     const { model, tokenizer, metadata } = await loadLIMoE(path);
-    return new LIMoEImageTextModel(model, tokenizer, metadata, name);
+    return new LIMoEImageTextModel(model, tokenizer, metadata, { name, evalRouting });
   } catch (err) {
     throw new InputError(`--model: cannot load the LIMoE model file ${path}: ${(err as Error).message}`);
   }

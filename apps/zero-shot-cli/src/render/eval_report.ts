@@ -27,7 +27,20 @@ export function evalResultJson(r: ZeroShotEvalResult): Record<string, unknown> {
     sampling: rest.sampling,
     hashes: rest.hashes,
     warnings: rest.warnings,
+    routing: rest.routing ?? null,
   };
+}
+
+/** `dropless (routing success: images 1.000, texts 1.000)` for an MoE model's result. */
+function routingLine(r: ZeroShotEvalResult): string | undefined {
+  if (r.routing === undefined) return undefined;
+  const { evalRouting, routingSuccessRate: s } = r.routing;
+  const mode =
+    evalRouting.mode === 'dropless'
+      ? 'dropless (batch-independent)'
+      : `capacity-limited at ${evalRouting.capacityFactor ?? "the routers' own"} capacity factor (depends on the batch)`;
+  const rate = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
+  return `${mode}; routing success images ${rate(s.images)}, texts ${rate(s.texts)}`;
 }
 
 function classifierTime(r: ZeroShotEvalResult): string {
@@ -48,6 +61,8 @@ export function formatEvalReport(r: ZeroShotEvalResult, title = 'zero-shot evalu
     ['templates', `${r.templatesName ?? 'custom'} (${r.templates} per class)`],
   ];
   if (r.shard) rows.push(['shard', `${r.shard.index}/${r.shard.count}`]);
+  const routing = routingLine(r);
+  if (routing !== undefined) rows.push(['routing', routing]);
   rows.push(
     ['top-1', percent(r.metrics.top1)],
     ['top-5', percent(r.metrics.top5, allowed < 5 ? 'n/a (< 5 classes)' : 'n/a')],

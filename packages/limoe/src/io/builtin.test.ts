@@ -25,7 +25,7 @@ it('the shipped checkpoint classifies held-out Fashion-MNIST test images zero-sh
   const m = resolveBuiltinModel('limoe-fashion-mnist');
   const { model, tokenizer, metadata } = await loadLIMoE(m.path);
   expect(metadata.imageMean).toBeCloseTo(FASHION_MNIST_MEAN, 6);
-  const itm = new LIMoEImageTextModel(model, tokenizer, metadata, m.name);
+  const itm = new LIMoEImageTextModel(model, tokenizer, metadata, { name: m.name });
   const classifier = await buildZeroShotClassifier(itm, [...m.classNames], [...m.templates]);
   const test = await loadFashionMnist({ split: 'test', perClass: 100 });
   const data = { images: test.images, labels: test.labels, count: test.count, side: 28 };

@@ -23,8 +23,9 @@ const CATALOG: Array<Omit<BuiltinModel, 'path'> & { file: string }> = [
     name: 'limoe-fashion-mnist',
     file: 'limoe-fashion-mnist.safetensors',
     description:
-      'LIMoE (4 blocks × 128, patch 7, 8 experts in blocks 1 and 3, top-1, BPR) trained contrastively on the ' +
-      'Fashion-MNIST train split with class-name captions; see docs/experiments/limoe.md',
+      'LIMoE (4 blocks × 128, patch 7, 8 experts in blocks 1 and 3, top-1, BPR, 24 text tokens) trained ' +
+      'contrastively on the official Fashion-MNIST training set (60,000 images) with class-name captions; ' +
+      'see the @moevl/limoe README',
     dataset: 'fashion-mnist',
     classNames: FASHION_CAPTION_NAMES,
     templates: EVAL_TEMPLATES,

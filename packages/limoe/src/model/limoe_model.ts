@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   Dense,
+  type EvalRouting,
   type FeedForwardLayer,
   Layer,
   LayerNorm,
@@ -30,6 +31,8 @@ export interface TextBatch {
 export interface EncodeContext {
   training: boolean;
   rng?: Pick<Rng, 'normalTensor'>;
+  /** How MoE layers route when not training (default dropless: batch-independent). */
+  evalRouting?: EvalRouting;
 }
 
 export interface LIMoEOutput {

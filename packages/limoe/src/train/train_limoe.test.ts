@@ -43,10 +43,27 @@ const config = defaultLIMoEConfig({
   numHeads: 2,
   mlpRatio: 2,
   embedDim: 8,
-  contextLength: 10,
+  // Holds every held-out prompt ("a black and white picture of the centre.") with the tiny tokenizer.
+  contextLength: 32,
   moe: { numExperts: 4, every: 2 },
 });
 const classNames = ['top', 'left', 'centre'];
+
+it('refuses, before training, a text context that would cut a held-out prompt', async () => {
+  const data = synthetic(12);
+  await expect(
+    trainLIMoE({
+      config: { ...config, contextLength: 10 },
+      data,
+      classNames,
+      steps: 1,
+      batchSize: 12,
+      progress: false,
+    }),
+  ).rejects.toThrow(
+    /^LIMoE: the held-out prompt "a blurry photo of a top\." is 13 tokens with the trained tokenizer, longer than the text context \(10\)/,
+  );
+});
 
 describeEachBackend('trainLIMoE', (backend) => {
   it('resumes exactly: 4 steps + resume to 8 equals 8 uninterrupted steps', async () => {
