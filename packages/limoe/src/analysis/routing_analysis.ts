@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '@moevl/core';
+import { type EvalRouting, writeFileAtomic } from '@moevl/core';
 import { usageHeatmapSvg } from '@moevl/router';
 import sharp from 'sharp';
 import type { LIMoEModel, TextBatch } from '../model/limoe_model.js';
@@ -23,15 +23,22 @@ export interface RoutingAnalysis {
 /**
  * The paper's modality-specialisation analysis: run image–caption pairs through the model (as in
  * training: packed, one routing group) and count, per MoE layer, which modality each expert receives.
+ * `evalRouting` decides whether choices can be dropped: dropless (the default) shows where tokens go;
+ * capacity-limited at the training factor (1.05) shows the per-modality routing success the paper's claim is
+ * about, without the training noise.
  */
 export function analyzeRouting(
   model: LIMoEModel,
   batches: Iterable<{ images: tf.Tensor4D; text: TextBatch }>,
+  options: { evalRouting?: EvalRouting } = {},
 ): RoutingAnalysis {
   const sums = new Map<number, { usage: number[][]; success: Array<{ sum: number; n: number }> }>();
   let pairs = 0;
   for (const batch of batches) {
-    const out = model.forward(batch.images, batch.text, { training: false });
+    const out = model.forward(batch.images, batch.text, {
+      training: false,
+      evalRouting: options.evalRouting,
+    });
     pairs += batch.images.shape[0];
     for (const [key, value] of Object.entries(out.metrics)) {
       const block = Number(key.replace(/^block/, ''));
