@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The multi-task MoE reproduction (docs/experiments/mtl.md), one command:
-#   bash experiments/mtl/run.sh                 # the full comparison (~35–45 min on 2 cores)
+#   bash experiments/mtl/run.sh                 # the full comparison, 3 seeds (~1.5 h on 2 cores)
 #   STEPS=20 SEEDS=0 TRAIN_PER_CLASS=200 TEST_PER_CLASS=50 bash experiments/mtl/run.sh   # smoke run
 # Every model is trained for the same number of steps on batches of BATCH images per task (single-task models
 # see exactly as many examples of their task as the multi-task ones), two at a time (two processes: the
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 STEPS=${STEPS:-400}
 BATCH=${BATCH:-16}
-SEEDS=${SEEDS:-0 1}
+SEEDS=${SEEDS:-0 1 2}
 JOBS=${JOBS:-2}
 RUNS=${RUNS:-experiments/mtl/runs/main}
 extra=()

@@ -1,5 +1,5 @@
 // One model of the multi-task reproduction (docs/experiments/mtl.md): trains a variant on the noisy
-// Fashion-MNIST multi-task benchmark, evaluates it on the fixed test split, measures task×expert routing
+// Fashion-MNIST multi-task benchmark (official training set), evaluates it on the official test set, measures task×expert routing
 // on test, and for Mod-Squad(+MI) extracts and evaluates a single-task model per task.
 //
 //   node experiments/mtl/train.mjs --variant modsquad --seed 0 --steps 600 --batch 32 --out experiments/mtl/runs/modsquad-s0
@@ -24,7 +24,8 @@ import {
 } from '@moevl/mtl';
 import { loadFashionMnist } from '@moevl/vision';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 
 const usage = (msg) => {
@@ -113,6 +114,7 @@ const e0 = Date.now();
 const layers = new Map();
 const testMetrics = evaluateMultiTask(model, bench.test, {
   batchSize: 250,
+  perExample: true,
   onMetrics: (metrics) => {
     for (const b of metrics.blocks) {
       const key = b.name;
@@ -139,7 +141,9 @@ if (variant === 'modsquad' && result.usageEma) {
   const full = parameterCount(model);
   for (let t = 0; t < taskNames.length; t++) {
     const single = extractSingleTask(model, t, { usage: result.usageEma.usage() });
-    const metrics = evaluateMultiTask(single, benchOf([taskNames[t]]).test, { batchSize: 250 })[taskNames[t]];
+    const metrics = evaluateMultiTask(single, benchOf([taskNames[t]]).test, { batchSize: 250, perExample: true })[
+      taskNames[t]
+    ];
     extracted.push({
       task: taskNames[t],
       parameters: parameterCount(single),
@@ -150,6 +154,27 @@ if (variant === 'modsquad' && result.usageEma) {
     single.dispose();
   }
 }
+
+// Per test example (paired statistics in report.mjs): 0/1 correct for classification, MAE for dense tasks,
+// kept out of summary.json and committed compactly as docs/experiments/mtl/runs/<set>/<name>-s<seed>.json.gz.
+const perExample = (metrics) => {
+  if (metrics.perExample === undefined) return undefined;
+  const values = metrics.perExample;
+  delete metrics.perExample;
+  return metrics.accuracy !== undefined ? values.join('') : values.map((v) => Number(v.toPrecision(5)));
+};
+const examples = {
+  name,
+  seed,
+  steps,
+  test: Object.fromEntries(Object.entries(testMetrics).map(([task, m]) => [task, perExample(m)])),
+  extracted: extracted
+    ? Object.fromEntries(extracted.map((e) => [e.task, perExample(e.metrics)]))
+    : null,
+};
+const docsRuns = new URL(`../../docs/experiments/mtl/runs/${basename(dirname(out))}/`, import.meta.url).pathname;
+mkdirSync(docsRuns, { recursive: true });
+writeFileSync(join(docsRuns, `${basename(out)}.json.gz`), gzipSync(JSON.stringify(examples)));
 
 const last = result.run.records.at(-1) ?? {};
 const summary = {
@@ -183,6 +208,7 @@ const summary = {
   backend: backend.backend,
 };
 writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+writeFileSync(join(docsRuns, `${basename(out)}.json`), JSON.stringify(summary) + '\n');
 console.log(
   JSON.stringify({ name, seed, trainSeconds, evalSeconds, test: testMetrics, finalK: result.finalK }),
 );

@@ -24,6 +24,11 @@ export interface TaskMetrics {
   /** PSNR of the pooled MSE in dB, peak 1 (targets live in [0, 1]-ish units). */
   psnr?: number;
   count: number;
+  /**
+   * With `perExample`: one value per example in the split's order — 1/0 for a correct/wrong top-1 class
+   * (classification), the mean absolute error over the example's pixels (dense) — for paired statistics.
+   */
+  perExample?: number[];
 }
 
 export interface EvaluateMultiTaskOptions {
@@ -33,11 +38,24 @@ export interface EvaluateMultiTaskOptions {
   onBatch?: (done: number, total: number) => void;
   /** Sees each batch's routing metrics (e.g. to sum task×expert usage on the test split). */
   onMetrics?: (metrics: MultiTaskForwardResult['metrics']) => void;
+  /** Also return each example's score (`TaskMetrics.perExample`). Default false. */
+  perExample?: boolean;
+}
+
+/** Per example: 1/0 for a correct argmax (classification), else the mean absolute error of its pixels. */
+function exampleScores(kind: 'classification' | 'dense', output: tf.Tensor, target: tf.Tensor): number[] {
+  return tf.tidy(() => {
+    if (kind === 'classification') {
+      return Array.from(tf.equal(tf.argMax(output, 1), tf.cast(target, 'int32')).dataSync(), Number);
+    }
+    const n = output.shape[0];
+    return Array.from(tf.mean(tf.abs(tf.reshape(tf.sub(output, target), [n, -1])), 1).dataSync());
+  });
 }
 
 /**
  * Scores every task of `model` on a fixed split, in batches, with routing in eval mode (no noise,
- * `evalCapacityFactor`). Sums and counts are accumulated per batch, so the result does not depend on the
+ * dropless: no example's result depends on the others in its batch). Sums and counts are accumulated per batch, so the result does not depend on the
  * batch size, and each batch's tensors are freed before the next.
  */
 export function evaluateMultiTask(
@@ -49,6 +67,7 @@ export function evaluateMultiTask(
   const loss = specs.map(() => ({ sum: 0, count: 0 }));
   const counts: AccuracyCounts[][] = specs.map(() => []);
   const errors: ErrorSums[][] = specs.map(() => []);
+  const perExample: number[][] = specs.map(() => []);
   for (const batch of source.batches(options.batchSize ?? 256)) {
     try {
       tf.tidy(() => {
@@ -61,6 +80,9 @@ export function evaluateMultiTask(
           loss[t].count += n;
           if (spec.kind === 'classification') counts[t].push(accuracy(out.outputs[t], batch.targets[t]));
           else errors[t].push(errorSums(out.outputs[t], batch.targets[t]));
+          if (options.perExample) {
+            perExample[t].push(...exampleScores(spec.kind, out.outputs[t], batch.targets[t]));
+          }
         });
       });
     } finally {
@@ -77,6 +99,7 @@ export function evaluateMultiTask(
         m.mae = meanAbsoluteErrorOf(sums);
         m.psnr = psnrOf(sums);
       }
+      if (options.perExample) m.perExample = perExample[t];
       return [spec.name, m];
     }),
   );

@@ -177,6 +177,16 @@ it('evaluates the same whatever the batch size, and runs per-task images through
     }
   }
   expect(Number.isFinite(a.denoise.psnr)).toBe(true);
+  // Per-example scores, for paired statistics: the same at every batch size, and they average to the metric.
+  const p = evaluateMultiTask(model, bench.test, { batchSize: 7, perExample: true });
+  const q = evaluateMultiTask(model, bench.test, { batchSize: 20, perExample: true });
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+  expect(p.category.perExample).toHaveLength(20);
+  expect(p.category.perExample!.every((v) => v === 0 || v === 1)).toBe(true);
+  expect(mean(p.category.perExample!)).toBeCloseTo(a.category.accuracy!, 10);
+  expect(mean(p.denoise.perExample!)).toBeCloseTo(a.denoise.mae!, 5);
+  expect(q.denoise.perExample).toEqual(p.denoise.perExample!.map((v) => expect.closeTo(v, 6)));
+  expect(a.category.perExample).toBeUndefined();
   const batch = [...bench.test.batches(4)][0];
   const perTask = { images: [0, 1, 2].map(() => batch.images as tf.Tensor4D), targets: batch.targets };
   const out = tf.tidy(() => multiTaskForward(model, perTask, { training: false }).outputs);
