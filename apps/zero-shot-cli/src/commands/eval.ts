@@ -24,7 +24,7 @@ Model (--model):
   OWNER/NAME                a Hugging Face Hub id, e.g. Xenova/clip-vit-base-patch32 (downloaded once)
 
 Data:
-  --data PATH               an image folder, or "fashion-mnist" for the offline Fashion-MNIST test split
+  --data PATH               an image folder, or "fashion-mnist" for the official Fashion-MNIST test set (shipped)
   --layout NAME             auto | folders | kaggle | labels | imagenetv2 (default auto: detected, and said why)
   --labels-file FILE        labels of a flat folder (Kaggle LOC_val_solution.csv, "file,wnid" or "file,index")
   --classes WHAT            imagenet | fashion-mnist | FILE: a JSON list of names, a JSON object of lists keyed

@@ -10,6 +10,9 @@ import { OptionReader, assignTopK, computeCapacity, importanceLoss, routingMetri
 
 class CosineRouter {
   strategy = 'cosine';
+  // With ctx.dropless a token's routing depends on that token alone, so MoELayer may route a whole batch
+  // as one group at evaluation.
+  batchIndependent = true;
 
   constructor(options) {
     this.options = options;
@@ -29,26 +32,31 @@ class CosineRouter {
   route(x, ctx) {
     const o = this.options;
     const [s, e] = [x.shape[0], this.numExperts];
-    const capacity = computeCapacity({
-      tokens: s,
-      experts: e,
-      k: o.k,
-      capacityFactor: ctx.training ? o.capacityFactor : o.evalCapacityFactor,
-    });
+    // At evaluation MoELayer asks for dropless routing (no prediction may depend on the batch), or gives a
+    // capacity factor for capacity-limited evaluation.
+    const capacity =
+      ctx.dropless && !ctx.training
+        ? 'dropless'
+        : computeCapacity({
+            tokens: s,
+            experts: e,
+            k: o.k,
+            capacityFactor: ctx.training ? o.capacityFactor : (ctx.capacityFactor ?? o.evalCapacityFactor),
+          });
     const gates = tf.tidy(() => {
       const cosine = tf.matMul(l2Normalize(tf.matMul(x, this.projection)), l2Normalize(this.experts, 0));
       return tf.softmax(tf.div(cosine, o.temperature));
     });
     const assignment = assignTopK(gates, { k: o.k, capacity, batchPriority: true, mask: ctx.mask });
+    const c = assignment.capacity;
     const auxLosses =
       o.importanceWeight > 0
         ? { importance: tf.tidy(() => tf.mul(importanceLoss(gates, { mask: ctx.mask }), o.importanceWeight)) }
         : {};
-    const metrics = routingMetrics({ ...assignment, gates, numExperts: e, capacity, mask: ctx.mask });
+    const metrics = routingMetrics({ ...assignment, gates, numExperts: e, capacity: c, mask: ctx.mask });
     return {
       kind: 'sparse',
       numExperts: e,
-      capacity,
       gates,
       auxLosses,
       metrics: { ...metrics },
