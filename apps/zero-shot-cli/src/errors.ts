@@ -21,6 +21,7 @@ const INPUT_ERROR_NAMES = new Set([
   'PreprocessorConfigError',
   'TrainingRunExistsError',
   'TrainingRunMismatchError',
+  'FileLockedError',
 ]);
 
 /**
@@ -28,7 +29,14 @@ const INPUT_ERROR_NAMES = new Set([
  * result files that do not fit together); the others (`unreadable-image` under --strict, `aborted`,
  * `failed`) mean the evaluation itself failed.
  */
-const EVAL_INPUT_CODES = new Set(['bad-option', 'work-dir-mismatch', 'merge', 'bad-result-file']);
+const EVAL_INPUT_CODES = new Set([
+  'bad-option',
+  'work-dir-mismatch',
+  'work-dir-locked',
+  'merge',
+  'bad-result-file',
+  'bad-template',
+]);
 
 export interface ClassifiedError {
   /** 2 for usage or input errors, 1 for a task that failed. */

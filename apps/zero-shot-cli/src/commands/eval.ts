@@ -126,7 +126,11 @@ export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResu
   await loadRouterPlugins(plan.routerPlugins);
   const data = await resolveData(plan);
   log(data.summary);
-  const model = await resolveModel(plan.model, { dtype: plan.dtype, evalRouting: plan.evalRouting });
+  const model = await resolveModel(plan.model, {
+    dtype: plan.dtype,
+    evalRouting: plan.evalRouting,
+    digestCacheDir: plan.cacheDir,
+  });
   const progress = phaseProgress(io.err, plan.quiet);
   const controller = new AbortController();
   const release = stopOnSignals(() => {
@@ -142,6 +146,7 @@ export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResu
     const result = await runZeroShotEval({
       model: model.model,
       modelId: model.modelId,
+      modelFingerprint: model.fingerprint,
       source: data.source,
       classNames,
       templates: templates.templates,
@@ -156,6 +161,7 @@ export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResu
       strict: plan.strict,
       onProgress: (e) => progress.update(e),
       onWarning: (m) => log(`warning: ${m}`),
+      onLog: log,
       signal: controller.signal,
     });
     progress.finish();

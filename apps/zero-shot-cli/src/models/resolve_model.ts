@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
-import type { EvalRouting } from '@moevl/core';
-import { resolve } from 'node:path';
+import { type EvalRouting, fileDigests } from '@moevl/core';
+import { basename, resolve } from 'node:path';
 import { LIMoEImageTextModel, builtinModels, loadLIMoE, resolveBuiltinModel } from '@moevl/limoe';
 import type { BuiltinModel } from '@moevl/limoe';
-import { loadTransformersClip } from '@moevl/vision';
+import { loadTransformersClip, localClipModelFiles, resolveClipSource } from '@moevl/vision';
 import type { ClipDtype, ImageTextModel } from '@moevl/vision';
 import { InputError } from '../errors.js';
 
@@ -14,6 +14,11 @@ export interface ResolvedModel {
   kind: 'builtin' | 'limoe' | 'clip';
   /** For `builtin:` models: the class names, templates and dataset it is meant to be evaluated with. */
   builtin?: BuiltinModel;
+  /**
+   * sha256 of the files the model was loaded from (by file name), so classifier caches and resumable runs
+   * are keyed by the model's contents, not its path; a hub model is named by its id.
+   */
+  fingerprint: { files: Record<string, string> } | { hub: string };
 }
 
 export interface ResolveModelOptions {
@@ -21,6 +26,14 @@ export interface ResolveModelOptions {
   dtype?: string;
   /** How MoE layers route at evaluation (`--eval-capacity-factor`); default dropless. */
   evalRouting?: EvalRouting;
+  /** Where file digests are remembered (by path, size, mtime); null: hash every time. */
+  digestCacheDir?: string | null;
+}
+
+/** The content fingerprint of model files: their sha256 by base name. */
+async function filesFingerprint(paths: string[], cacheDir: string | null | undefined) {
+  const digests = await fileDigests(paths, { cacheDir });
+  return { files: Object.fromEntries(paths.map((p) => [basename(p), digests[p]])) };
 }
 
 export const BUILTIN_PREFIX = 'builtin:';
@@ -51,6 +64,7 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
       modelId: spec,
       kind: 'builtin',
       builtin: entry,
+      fingerprint: await filesFingerprint([entry.path], options.digestCacheDir),
     };
   }
   if (spec.toLowerCase().endsWith('.safetensors')) {
@@ -59,15 +73,22 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
     if (!info?.isFile()) {
       throw new InputError(`--model: the LIMoE model file ${path} does not exist; check the path.`);
     }
-    return { model: await loadLimoeFile(path, path, options.evalRouting), modelId: path, kind: 'limoe' };
+    const fingerprint = await filesFingerprint([path], options.digestCacheDir);
+    return { model: await loadLimoeFile(path, path, options.evalRouting), modelId: path, kind: 'limoe', fingerprint };
   }
   if (options.evalRouting !== undefined) {
     throw new InputError(
       `--eval-capacity-factor applies to mixture-of-experts models (LIMoE files), not to the CLIP model ${spec}.`,
     );
   }
-  const model = await loadTransformersClip(spec, { dtype: (options.dtype ?? 'fp32') as ClipDtype });
-  return { model, modelId: model.name, kind: 'clip' };
+  const dtype = (options.dtype ?? 'fp32') as ClipDtype;
+  const model = await loadTransformersClip(spec, { dtype });
+  const source = resolveClipSource(spec);
+  const fingerprint =
+    source.kind === 'local'
+      ? await filesFingerprint(localClipModelFiles(source.dir, dtype), options.digestCacheDir)
+      : { hub: `${source.id}:${dtype}` };
+  return { model, modelId: model.name, kind: 'clip', fingerprint };
 }
 
 async function loadLimoeFile(path: string, name: string, evalRouting?: EvalRouting): Promise<ImageTextModel> {

@@ -8,3 +8,6 @@ export type { SafetensorsContents } from './safetensors_parse.js';
 export { serializeSafetensors } from './safetensors_serialize.js';
 export { readSafetensors, writeSafetensors } from './safetensors_file.js';
 export { sha256Json } from './sha256_json.js';
+export { fileDigests, sha256File } from './file_digest.js';
+export { FileLockedError, acquireLock } from './file_lock.js';
+export type { AcquireLockOptions, FileLock, LockHolder } from './file_lock.js';

@@ -11,5 +11,5 @@ export { tokenizeForClip, clipMaxLength, encodeForClip, packClipTokens, clipPadI
 export type { ClipTokenBatch } from './clip_tokenize.js';
 export { DTYPE_SUFFIXES, canonicalDtype, clipOnnxFiles } from './dtypes.js';
 export type { ClipDtype, ClipOnnxFiles } from './dtypes.js';
-export { CLIP_METADATA_FILES, resolveClipSource } from './model_source.js';
+export { CLIP_METADATA_FILES, localClipModelFiles, resolveClipSource } from './model_source.js';
 export type { ClipSource, ClipLayout } from './model_source.js';

@@ -95,6 +95,21 @@ export function inspectLocalFolder(dir: string, dtype: ClipDtype, combined: 'aut
   );
 }
 
+/**
+ * The files a local CLIP folder is run from with `dtype` (metadata + the ONNX graphs of the layout chosen
+ * as `loadTransformersClip` chooses it), as absolute paths: what a content hash of the model must cover.
+ */
+export function localClipModelFiles(
+  dir: string,
+  dtype: ClipDtype = 'fp32',
+  combined: 'auto' | boolean = 'auto',
+): string[] {
+  const layout = inspectLocalFolder(dir, dtype, combined);
+  const onnx = clipOnnxFiles(dtype);
+  const graphs = layout === 'combined' ? [onnx.combined] : [onnx.text, onnx.vision];
+  return [...CLIP_METADATA_FILES, ...graphs].map((f) => path.join(dir, f));
+}
+
 function expectedOnnx(files: ClipOnnxFiles, combined: 'auto' | boolean): string[] {
   if (combined === true) return [files.combined];
   if (combined === false) return [files.text, files.vision];

@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors } from '@moevl/core';
@@ -134,5 +134,46 @@ describe('classifier cache', () => {
     await runZeroShotEval(options({ model: counting, cacheDir: null }));
     await runZeroShotEval(options({ model: counting, cacheDir: null }));
     expect(counting.texts).toBe(2 * CLASS_NAMES.length * TEMPLATES.length);
+  });
+});
+
+describe('concurrent runs', () => {
+  it('build one classifier: a second process-to-be waits on the entry lock and loads it', async () => {
+    const cacheDir = await tempDir('concurrent');
+    const counting = textCounting();
+    const waits: number[] = [];
+    const [a, b] = await Promise.all(
+      [0, 1].map(() =>
+        loadOrBuildClassifier(counting, CLASS_NAMES, TEMPLATES, {
+          modelId: 'tiny-clip',
+          cacheDir,
+          onWait: (h) => waits.push(h.pid),
+        }),
+      ),
+    );
+    expect(counting.texts).toBe(CLASS_NAMES.length * TEMPLATES.length);
+    expect([a.cached, b.cached].sort()).toEqual([false, true]);
+    expect(waits).toEqual([process.pid]);
+    expect(Array.from(b.classifier.dataSync())).toEqual(Array.from(a.classifier.dataSync()));
+    expect((await readdir(cacheDir)).filter((f) => f.endsWith('.lock'))).toEqual([]);
+    tf.dispose([a.classifier, b.classifier]);
+  });
+
+  it('refuse a second evaluation of the same work dir while the first runs, naming it', async () => {
+    const workDir = await tempDir('locked');
+    const results = await Promise.allSettled([
+      runZeroShotEval(options({ workDir, batchSize: 2 })),
+      runZeroShotEval(options({ workDir, batchSize: 2 })),
+    ]);
+    const failed = results.filter((r) => r.status === 'rejected');
+    expect(failed).toHaveLength(1);
+    const error = (failed[0] as PromiseRejectedResult).reason as { code: string; message: string };
+    expect(error.code).toBe('work-dir-locked');
+    expect(error.message).toMatch(`the work dir ${workDir} is in use by process ${process.pid}`);
+    const lines = (await readFile(join(workDir, 'predictions.jsonl'), 'utf8')).trim().split('\n');
+    expect(new Set(lines.map((l) => JSON.parse(l).batch)).size).toBe(lines.length); // no batch twice
+    // Released at the end: the work dir can be resumed.
+    const again = await runZeroShotEval(options({ workDir, batchSize: 2, resume: true }));
+    expect(again.counts.evaluated).toBe(ds.items.length);
   });
 });

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readSafetensors, writeSafetensors } from '@moevl/core';
+import { type FileLock, FileLockedError, acquireLock, readSafetensors, writeSafetensors } from '@moevl/core';
 import type { ImageTextModel } from '../model/image_text_model.js';
 import { NonFiniteEmbeddingError, buildZeroShotClassifier } from '../zeroshot/classifier.js';
 import { ZeroShotEvalError } from './eval_error.js';
@@ -60,6 +60,13 @@ export interface ClassifierCacheOptions {
   textBatchSize?: number;
   onProgress?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
+  /**
+   * How long to wait for another process that is building the same classifier (its lock file beside the
+   * cache entry), then load what it built instead of building it again. Default 6 hours.
+   */
+  lockWaitMs?: number;
+  /** Called once when another process holds the entry and this one waits for it. */
+  onWait?: (holder: { pid: number; host: string }) => void;
 }
 
 export interface ObtainedClassifier {
@@ -134,9 +141,11 @@ export async function loadOrBuildClassifier(
     options.cacheDir === null
       ? undefined
       : classifierCacheFile(options.cacheDir, options.modelId, classNames, templates, modelHash);
+  let lock: FileLock | undefined;
   if (file !== undefined) {
-    const cached = await readCached(file, key, [model.embeddingDim, classNames.length]);
-    if ('classifier' in cached) {
+    const hit = async () => {
+      const cached = await readCached(file, key, [model.embeddingDim, classNames.length]);
+      if (!('classifier' in cached)) return cached.problem;
       options.onProgress?.(classNames.length, classNames.length);
       return {
         classifier: cached.classifier,
@@ -144,47 +153,73 @@ export async function loadOrBuildClassifier(
         seconds: seconds(),
         file,
         warnings: cached.warnings,
-      };
-    }
-    if (cached.problem !== null) warn(`Ignoring the classifier cache (${cached.problem}); rebuilding it.`);
-  }
-  // Before any text is embedded: truncated prompts are reported, colliding ones refused.
-  const warnings = checkPrompts(model, classNames, templates);
-  let classifier: tf.Tensor2D;
-  try {
-    classifier = await buildZeroShotClassifier(model, classNames, templates, {
-      batchSize: options.textBatchSize,
-      onProgress: options.onProgress,
-    });
-  } catch (err) {
-    if (err instanceof NonFiniteEmbeddingError) {
-      throw new ZeroShotEvalError(err.message, { code: 'non-finite', cause: err });
-    }
-    throw err;
-  }
-  if (file !== undefined) {
+      } satisfies ObtainedClassifier;
+    };
+    const first = await hit();
+    if (first !== null && typeof first === 'object') return first;
+    // Not there: build it under the entry's lock, so N shards starting together build it once — the
+    // others wait, then load what the first one wrote.
+    let waited = false;
     try {
       await mkdir(options.cacheDir!, { recursive: true });
-      await writeSafetensors(
-        file,
-        { [TENSOR]: classifier },
-        {
-          format: FORMAT,
-          key,
-          modelId: options.modelId,
-          classes: String(classNames.length),
-          classNamesHash: sha256Json(classNames),
-          templates: String(templates.length),
-          templatesHash: sha256Json(templates),
-          embeddingDim: String(model.embeddingDim),
-          promptWarnings: JSON.stringify(warnings),
-        },
-      );
+      lock = await acquireLock(`${file}.lock`);
     } catch (err) {
-      warn(
-        `Could not write the classifier cache ${file}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      if (err instanceof FileLockedError) {
+        waited = true;
+        options.onWait?.(err.holder);
+        lock = await acquireLock(`${file}.lock`, { waitMs: options.lockWaitMs ?? 6 * 3600_000, pollMs: 500 });
+      } else {
+        // An unwritable cache only costs the sharing: build without the lock (the write will warn).
+        lock = undefined;
+      }
     }
+    const second = waited ? await hit() : first;
+    if (second !== null && typeof second === 'object') {
+      await lock?.release();
+      return second;
+    }
+    if (second !== null) warn(`Ignoring the classifier cache (${second}); rebuilding it.`);
   }
-  return { classifier, cached: false, seconds: seconds(), file, warnings };
+  try {
+    // Before any text is embedded: truncated prompts are reported, colliding ones refused.
+    const warnings = checkPrompts(model, classNames, templates);
+    let classifier: tf.Tensor2D;
+    try {
+      classifier = await buildZeroShotClassifier(model, classNames, templates, {
+        batchSize: options.textBatchSize,
+        onProgress: options.onProgress,
+      });
+    } catch (err) {
+      if (err instanceof NonFiniteEmbeddingError) {
+        throw new ZeroShotEvalError(err.message, { code: 'non-finite', cause: err });
+      }
+      throw err;
+    }
+    if (file !== undefined) {
+      try {
+        await writeSafetensors(
+          file,
+          { [TENSOR]: classifier },
+          {
+            format: FORMAT,
+            key,
+            modelId: options.modelId,
+            classes: String(classNames.length),
+            classNamesHash: sha256Json(classNames),
+            templates: String(templates.length),
+            templatesHash: sha256Json(templates),
+            embeddingDim: String(model.embeddingDim),
+            promptWarnings: JSON.stringify(warnings),
+          },
+        );
+      } catch (err) {
+        warn(
+          `Could not write the classifier cache ${file}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    return { classifier, cached: false, seconds: seconds(), file, warnings };
+  } finally {
+    await lock?.release();
+  }
 }

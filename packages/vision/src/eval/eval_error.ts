@@ -4,6 +4,7 @@ export type ZeroShotEvalErrorCode =
   | 'unreadable-image'
   | 'aborted'
   | 'work-dir-mismatch'
+  | 'work-dir-locked'
   | 'merge'
   | 'bad-result-file'
   | 'non-finite'

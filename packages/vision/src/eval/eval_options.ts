@@ -46,6 +46,8 @@ export interface ZeroShotEvalOptions {
   textBatchSize?: number;
   /** Non-fatal problems (corrupt cache rebuilt, torn work-dir line); default `console.warn`. */
   onWarning?: (message: string) => void;
+  /** Notes for people that are not problems (waiting for another process building the classifier). */
+  onLog?: (message: string) => void;
 }
 
 /** Options with defaults applied and everything checked, so nothing fails after expensive work started. */

@@ -86,135 +86,138 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
     ? await PartialPredictions.open(options.workDir, fingerprint, { resume: options.resume === true })
     : undefined;
   store?.notes.forEach(warn);
-
-  model.routing?.reset();
-  const predictions: ZeroShotPrediction[] = [];
-  const skipped: SkippedItem[] = [];
-  const done = new Set<number>();
-  const itemSet = new Set(items);
-  for (const record of store?.finished ?? []) {
-    for (const entry of [...record.predictions, ...record.skipped]) {
-      if (!itemSet.has(entry.index) || done.has(entry.index)) {
-        throw new ZeroShotEvalError(
-          `${store!.files.predictions}: item ${entry.index} is not part of this run or appears twice; ` +
-            'the file was edited or mixed with another run. Run without resume to start over.',
-          { code: 'work-dir-mismatch', file: store!.files.predictions },
-        );
-      }
-      done.add(entry.index);
-    }
-    predictions.push(...record.predictions);
-    skipped.push(...record.skipped);
-  }
-
-  const batches: Array<{ batch: number; indices: number[] }> = [];
-  for (let b = 0; b * batchSize < items.length; b++) {
-    const indices = items.slice(b * batchSize, (b + 1) * batchSize).filter((i) => !done.has(i));
-    if (indices.length > 0) batches.push({ batch: b, indices });
-  }
-
-  const progress = (phase: 'classifier' | 'images', doneCount: number, total: number) =>
-    options.onProgress?.({ phase, done: doneCount, total });
-  let classifierSeconds = 0;
-  let classifierCached = false;
-  let imageSeconds = 0;
-  let embedded = 0;
-  if (batches.length > 0) {
-    if (signal?.aborted) throw aborted(done.size, items.length, options.workDir, signal);
-    const obtained = await loadOrBuildClassifier(
-      model,
-      columns.map((c) => classNames[c]),
-      templates,
-      {
-        modelId: options.modelId,
-        modelHash: modelHash ?? undefined,
-        cacheDir: resolved.cacheDir,
-        textBatchSize: options.textBatchSize,
-        onProgress: (d, t) => progress('classifier', d, t),
-        onWarning: warn,
-      },
-    );
-    classifierSeconds = obtained.seconds;
-    classifierCached = obtained.cached;
-    obtained.warnings.forEach(warn);
-    const ctx: ScoringContext = {
-      model,
-      source,
-      classifier: obtained.classifier,
-      columns,
-      topK,
-      strict: options.strict === true,
-      modelId: options.modelId,
-      workDir: options.workDir,
-    };
-    const imagesStart = performance.now();
-    const load = (indices: number[]) => source.loadBatch(indices, model.preprocess);
-    let next: Promise<EvalSourceBatch> | null = load(batches[0].indices);
-    try {
-      progress('images', done.size, items.length);
-      for (let b = 0; b < batches.length; b++) {
-        if (signal?.aborted) throw aborted(done.size, items.length, options.workDir, signal);
-        const got: EvalSourceBatch = await next!;
-        next = b + 1 < batches.length ? load(batches[b + 1].indices) : null;
-        let record: BatchRecord;
-        try {
-          record = await scoreBatch(ctx, got, batches[b]);
-        } finally {
-          got.pixels?.dispose();
+  try {
+    model.routing?.reset();
+    const predictions: ZeroShotPrediction[] = [];
+    const skipped: SkippedItem[] = [];
+    const done = new Set<number>();
+    const itemSet = new Set(items);
+    for (const record of store?.finished ?? []) {
+      for (const entry of [...record.predictions, ...record.skipped]) {
+        if (!itemSet.has(entry.index) || done.has(entry.index)) {
+          throw new ZeroShotEvalError(
+            `${store!.files.predictions}: item ${entry.index} is not part of this run or appears twice; ` +
+              'the file was edited or mixed with another run. Run without resume to start over.',
+            { code: 'work-dir-mismatch', file: store!.files.predictions },
+          );
         }
-        await store?.append(record);
-        predictions.push(...record.predictions);
-        skipped.push(...record.skipped);
-        embedded += record.predictions.length;
-        for (const i of batches[b].indices) done.add(i);
-        progress('images', done.size, items.length);
+        done.add(entry.index);
       }
-    } finally {
-      obtained.classifier.dispose();
-      // A prefetched batch nobody will use (stopped or failed): free its pixels, ignore its errors.
-      if (next)
-        await next.then(
-          (r) => r.pixels?.dispose(),
-          () => undefined,
-        );
+      predictions.push(...record.predictions);
+      skipped.push(...record.skipped);
     }
-    imageSeconds = (performance.now() - imagesStart) / 1000;
-  } else {
-    progress('images', done.size, items.length);
-  }
 
-  predictions.sort((a, b) => a.index - b.index);
-  skipped.sort((a, b) => a.index - b.index);
-  const seconds = (performance.now() - start) / 1000;
-  return {
-    dataset: source.name,
-    model: options.modelId,
-    templates: templates.length,
-    ...(options.templatesName !== undefined && { templatesName: options.templatesName }),
-    classes: classNames.length,
-    metrics: metricsFromPredictions(predictions, classNames.length, columns.length),
-    counts: {
-      items: items.length,
-      evaluated: predictions.length,
-      skipped: skipped.length,
-      skippedFiles: skipped,
-    },
-    timing: {
-      seconds,
-      imagesPerSecond: imageSeconds > 0 ? embedded / imageSeconds : 0,
-      classifierSeconds,
-      classifierCached,
-      imageSeconds,
-    },
-    ...(options.shard && { shard: { ...options.shard } }),
-    predictions,
-    ...(resolved.isSubset && { classIndices: [...columns] }),
-    topK,
-    sampling,
-    hashes,
-    warnings,
-    ...(model.routing && { routing: model.routing.report() }),
-  };
+    const batches: Array<{ batch: number; indices: number[] }> = [];
+    for (let b = 0; b * batchSize < items.length; b++) {
+      const indices = items.slice(b * batchSize, (b + 1) * batchSize).filter((i) => !done.has(i));
+      if (indices.length > 0) batches.push({ batch: b, indices });
+    }
+
+    const progress = (phase: 'classifier' | 'images', doneCount: number, total: number) =>
+      options.onProgress?.({ phase, done: doneCount, total });
+    let classifierSeconds = 0;
+    let classifierCached = false;
+    let imageSeconds = 0;
+    let embedded = 0;
+    if (batches.length > 0) {
+      if (signal?.aborted) throw aborted(done.size, items.length, options.workDir, signal);
+      const obtained = await loadOrBuildClassifier(
+        model,
+        columns.map((c) => classNames[c]),
+        templates,
+        {
+          modelId: options.modelId,
+          modelHash: modelHash ?? undefined,
+          cacheDir: resolved.cacheDir,
+          textBatchSize: options.textBatchSize,
+          onProgress: (d, t) => progress('classifier', d, t),
+          onWarning: warn,
+        },
+      );
+      classifierSeconds = obtained.seconds;
+      classifierCached = obtained.cached;
+      obtained.warnings.forEach(warn);
+      const ctx: ScoringContext = {
+        model,
+        source,
+        classifier: obtained.classifier,
+        columns,
+        topK,
+        strict: options.strict === true,
+        modelId: options.modelId,
+        workDir: options.workDir,
+      };
+      const imagesStart = performance.now();
+      const load = (indices: number[]) => source.loadBatch(indices, model.preprocess);
+      let next: Promise<EvalSourceBatch> | null = load(batches[0].indices);
+      try {
+        progress('images', done.size, items.length);
+        for (let b = 0; b < batches.length; b++) {
+          if (signal?.aborted) throw aborted(done.size, items.length, options.workDir, signal);
+          const got: EvalSourceBatch = await next!;
+          next = b + 1 < batches.length ? load(batches[b + 1].indices) : null;
+          let record: BatchRecord;
+          try {
+            record = await scoreBatch(ctx, got, batches[b]);
+          } finally {
+            got.pixels?.dispose();
+          }
+          await store?.append(record);
+          predictions.push(...record.predictions);
+          skipped.push(...record.skipped);
+          embedded += record.predictions.length;
+          for (const i of batches[b].indices) done.add(i);
+          progress('images', done.size, items.length);
+        }
+      } finally {
+        obtained.classifier.dispose();
+        // A prefetched batch nobody will use (stopped or failed): free its pixels, ignore its errors.
+        if (next)
+          await next.then(
+            (r) => r.pixels?.dispose(),
+            () => undefined,
+          );
+      }
+      imageSeconds = (performance.now() - imagesStart) / 1000;
+    } else {
+      progress('images', done.size, items.length);
+    }
+
+    predictions.sort((a, b) => a.index - b.index);
+    skipped.sort((a, b) => a.index - b.index);
+    const seconds = (performance.now() - start) / 1000;
+    return {
+      dataset: source.name,
+      model: options.modelId,
+      templates: templates.length,
+      ...(options.templatesName !== undefined && { templatesName: options.templatesName }),
+      classes: classNames.length,
+      metrics: metricsFromPredictions(predictions, classNames.length, columns.length),
+      counts: {
+        items: items.length,
+        evaluated: predictions.length,
+        skipped: skipped.length,
+        skippedFiles: skipped,
+      },
+      timing: {
+        seconds,
+        imagesPerSecond: imageSeconds > 0 ? embedded / imageSeconds : 0,
+        classifierSeconds,
+        classifierCached,
+        imageSeconds,
+      },
+      ...(options.shard && { shard: { ...options.shard } }),
+      predictions,
+      ...(resolved.isSubset && { classIndices: [...columns] }),
+      topK,
+      sampling,
+      hashes,
+      warnings,
+      ...(model.routing && { routing: model.routing.report() }),
+    };
+  } finally {
+    await store?.close();
+  }
 }
 
 /** A model that can embed a plain NCHW buffer directly (TransformersClipModel). */

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@moevl/core';
+import { type FileLock, FileLockedError, acquireLock, writeFileAtomic } from '@moevl/core';
 import { ZeroShotEvalError } from './eval_error.js';
 import type { SkippedItem, ZeroShotPrediction } from './eval_result.js';
 
@@ -45,11 +45,12 @@ export interface BatchRecord {
 export function workDirFiles(
   workDir: string,
   shard?: { index: number; count: number },
-): { state: string; predictions: string } {
+): { state: string; predictions: string; lock: string } {
   const suffix = shard ? `.shard-${shard.index}-of-${shard.count}` : '';
   return {
     state: join(workDir, `state${suffix}.json`),
     predictions: join(workDir, `predictions${suffix}.jsonl`),
+    lock: join(workDir, `lock${suffix}`),
   };
 }
 
@@ -90,7 +91,8 @@ function firstDifference(saved: Record<string, unknown>, current: RunFingerprint
 /** The partial predictions of one run in a work dir. */
 export class PartialPredictions {
   private constructor(
-    readonly files: { state: string; predictions: string },
+    readonly files: { state: string; predictions: string; lock: string },
+    private readonly lock: FileLock,
     /** Batches finished by earlier calls (empty unless resuming). */
     readonly finished: BatchRecord[],
     /** What was noticed while resuming (torn lines dropped, nothing to resume). */
@@ -98,9 +100,10 @@ export class PartialPredictions {
   ) {}
 
   /**
-   * Opens the work dir for `fingerprint`. Without `resume` any earlier partial predictions there are
-   * replaced. With `resume`, finished batches are read back; a work dir holding another run's state is an
-   * error, and an empty one simply starts from the beginning.
+   * Opens the work dir for `fingerprint`, holding its lock until `close()`: a second evaluation of the same
+   * work dir (and shard) fails with code 'work-dir-locked' naming the process that has it. Without `resume`
+   * any earlier partial predictions there are replaced. With `resume`, finished batches are read back; a
+   * work dir holding another run's state is an error, and an empty one simply starts from the beginning.
    */
   static async open(
     workDir: string,
@@ -110,7 +113,38 @@ export class PartialPredictions {
     const shard = fingerprint.shard ?? undefined;
     const files = workDirFiles(workDir, shard);
     await mkdir(workDir, { recursive: true });
+    let lock: FileLock;
+    try {
+      lock = await acquireLock(files.lock, { label: `the work dir ${workDir}` });
+    } catch (err) {
+      if (!(err instanceof FileLockedError)) throw err;
+      const h = err.holder;
+      throw new ZeroShotEvalError(
+        `the work dir ${workDir} is in use by process ${h.pid} on ${h.host} (since ${h.since}); wait for it ` +
+          `to finish, use another work dir, or remove ${files.lock} if that process is gone.`,
+        { code: 'work-dir-locked', file: files.lock, cause: err },
+      );
+    }
+    try {
+      return await PartialPredictions.read(files, lock, fingerprint, options);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  private static async read(
+    files: { state: string; predictions: string; lock: string },
+    lock: FileLock,
+    fingerprint: RunFingerprint,
+    options: { resume: boolean },
+  ): Promise<PartialPredictions> {
     const notes: string[] = [];
+    if (lock.tookOverStale) {
+      notes.push(
+        `${files.lock}: took over a stale lock of process ${lock.tookOverStale.pid} on ${lock.tookOverStale.host}.`,
+      );
+    }
     if (options.resume) {
       const stateText = await readText(files.state);
       if (stateText !== null) {
@@ -151,7 +185,7 @@ export class PartialPredictions {
           notes.push(`${files.predictions}: ${lines.length - kept.length} incomplete line(s) dropped.`);
           await writeFileAtomic(files.predictions, kept.map((l) => l + '\n').join(''));
         }
-        return new PartialPredictions(files, finished, notes);
+        return new PartialPredictions(files, lock, finished, notes);
       }
       notes.push(`${files.state}: nothing to resume; starting from the beginning.`);
     }
@@ -159,7 +193,12 @@ export class PartialPredictions {
     // predictions under a new state.
     await writeFileAtomic(files.predictions, '');
     await writeFileAtomic(files.state, JSON.stringify(fingerprint, null, 2) + '\n');
-    return new PartialPredictions(files, [], notes);
+    return new PartialPredictions(files, lock, [], notes);
+  }
+
+  /** Releases the work dir's lock (the files stay). */
+  async close(): Promise<void> {
+    await this.lock.release();
   }
 
   /** Records a finished batch (one appended line). */
