@@ -13,6 +13,25 @@ describe('writeFileAtomic', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('removes the temp files of writes interrupted by a process that is gone, not of live ones', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dead = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout,
+    );
+    const target = join(dir, 'ckpt.safetensors');
+    await writeFile(join(dir, `.ckpt.safetensors.${dead}.0a1b2c3d4e5f.tmp`), 'half a checkpoint');
+    await writeFile(join(dir, `.ckpt.safetensors.${process.ppid}.0a1b2c3d4e5f.tmp`), 'a live writer');
+    await writeFile(join(dir, '.other.bin.1.00.tmp'), 'another file');
+    await writeFileAtomic(target, 'whole');
+    expect((await readdir(dir)).sort()).toEqual(
+      [
+        `.ckpt.safetensors.${process.ppid}.0a1b2c3d4e5f.tmp`,
+        '.other.bin.1.00.tmp',
+        'ckpt.safetensors',
+      ].sort(),
+    );
+  });
+
   it('writes bytes and strings, leaving only the target behind', async () => {
     const target = join(dir, 'out.bin');
     await writeFileAtomic(target, new Uint8Array([1, 2, 3]));

@@ -127,9 +127,17 @@ export abstract class Layer extends tf.serialization.Serializable {
           `Cannot load weight "${k}" into ${this.name}${where}: shape [${t.shape}] ≠ [${v.shape}].`,
         );
       }
+      // A stored dtype that differs (I32 bytes where F32 weights belong) is never cast silently: every
+      // value would be garbage and the model would still evaluate.
+      if (t.dtype !== v.dtype) {
+        throw new Error(
+          `Cannot load weight "${k}" into ${this.name}${where}: it is stored as ${t.dtype}, the layer expects ` +
+            `${v.dtype}; the file is damaged or was not written for this model.`,
+        );
+      }
       // Assigning a variable to itself would alias its data and break it on the next read.
       if (t === v) continue;
-      v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype));
+      v.assign(t);
     }
   }
 

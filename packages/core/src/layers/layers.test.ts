@@ -177,6 +177,12 @@ describeEachBackend('layer errors', () => {
     expect(() => d.loadWeights({ kernel: tf.zeros([2, 4]), bias: tf.zeros([2]) })).toThrow(
       'Cannot load weight "kernel" into proj: shape [2,4] ≠ [4,2].',
     );
+    // An I32 tensor where float weights belong (float bytes stored under the wrong dtype) is refused.
+    expect(() =>
+      d.loadWeights({ kernel: tf.zeros([4, 2], 'int32'), bias: tf.zeros([2]) }, { source: 'm.safetensors' }),
+    ).toThrow(
+      'Cannot load weight "kernel" into proj from m.safetensors: it is stored as int32, the layer expects float32; the file is damaged or was not written for this model.',
+    );
     expect(() => deserializeLayer({ className: 'Nope', config: {} })).toThrow(
       /Unknown layer class "Nope". Registered classes: .*MoevlDense/,
     );

@@ -157,4 +157,34 @@ describeEachBackend('trainStep', () => {
     tf.dispose([x, y, w, b]);
     optimizer.dispose();
   });
+
+  it('frees everything when the loss function throws after the forward pass', async () => {
+    const rng = new Rng(3);
+    const x = rng.normalTensor([16, 8]);
+    const w = tf.variable(rng.normalTensor([8, 8]));
+    const optimizer = new AdamW();
+    const failing = () =>
+      trainStep({
+        lossFn: () => {
+          // Ops whose inputs are saved for the backward pass (matMul, tanh, square), then a failure.
+          tf.sum(tf.square(tf.tanh(tf.matMul(tf.matMul(x, w), w))));
+          throw new Error('loss failed');
+        },
+        vars: { w },
+        optimizer,
+      });
+    expect(failing).toThrow('loss failed');
+    await expectNoLeakedTensors(() => {
+      expect(failing).toThrow('loss failed');
+    });
+    // The tape is clean: a normal step after a failed one still computes gradients.
+    const r = trainStep({
+      lossFn: () => tf.sum(tf.square(tf.matMul(x, w))) as tf.Scalar,
+      vars: { w },
+      optimizer,
+    });
+    expect(Number.isFinite(r.gradNorm) && r.gradNorm > 0).toBe(true);
+    tf.dispose([x, w]);
+    optimizer.dispose();
+  });
 });

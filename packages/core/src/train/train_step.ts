@@ -38,6 +38,22 @@ export interface TrainStepResult {
 /** The loss or the gradient norm was NaN/Inf; the step was refused and no weight changed. */
 export class NonFiniteLossError extends Error {}
 
+/**
+ * When the loss function throws, tfjs (4.22, `Engine.gradients`) leaves its gradient tape behind with every
+ * tensor saved for the backward pass kept alive — 392 tensors for a small LIMoE step. Free them, so a
+ * failed step leaks nothing (tfjs only frees the tape after a completed backward pass).
+ */
+function freeAbandonedTape(): void {
+  const state = (
+    tf.engine() as unknown as {
+      state: { gradientDepth: number; activeTape: Array<{ saved?: tf.Tensor[] }> | null };
+    }
+  ).state;
+  if (state.gradientDepth !== 0 || state.activeTape == null) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
+
 function readScalar(t: tf.Tensor): number {
   return t.dataSync()[0];
 }
@@ -65,15 +81,22 @@ export function trainStep(options: TrainStepOptions): TrainStepResult {
   const auxTensors: Record<string, tf.Tensor> = {};
   const created: tf.Tensor[] = [];
   try {
-    const { value, grads } = tf.variableGrads(() => {
-      const out = lossFn();
-      if (out instanceof tf.Tensor) return out;
-      for (const [name, t] of Object.entries(out.aux ?? {})) {
-        auxTensors[name] = tf.keep(t);
-        created.push(t);
-      }
-      return out.loss;
-    }, varList);
+    let computed;
+    try {
+      computed = tf.variableGrads(() => {
+        const out = lossFn();
+        if (out instanceof tf.Tensor) return out;
+        for (const [name, t] of Object.entries(out.aux ?? {})) {
+          auxTensors[name] = tf.keep(t);
+          created.push(t);
+        }
+        return out.loss;
+      }, varList);
+    } catch (err) {
+      freeAbandonedTape();
+      throw err;
+    }
+    const { value, grads } = computed;
     created.push(value);
     let named: Record<string, tf.Tensor> = {};
     for (const [tfName, g] of Object.entries(grads)) {
