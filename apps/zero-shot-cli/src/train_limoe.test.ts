@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fashionMnistDir } from '@moevl/vision';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDirs, run, tempDir } from './cli.test.helpers.js';
@@ -58,6 +61,30 @@ describe('zero-shot train-limoe', () => {
       expect(resumed.code, resumed.err).toBe(0);
       expect(JSON.parse(resumed.out)).toMatchObject({ steps: 4, resumedFromStep: 3 });
     },
+  );
+
+  it.skipIf(!haveTrainingSet)(
+    'Ctrl-C writes a checkpoint, says how to resume, and exits 130',
+    async () => {
+      const out = await tempDir('sigint');
+      const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+      const child = spawn(process.execPath, [
+        bin,
+        ...['train-limoe', '--steps', '5000', '--batch-size', '8', '--per-class', '4', '--out', out],
+      ]);
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => {
+        err += String(c);
+        if (/train \d+\/5000/.test(err) && !child.killed) child.kill('SIGINT');
+      });
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      expect(code, err).toBe(130);
+      expect(err).toMatch(
+        /training stopped after step \d+; the checkpoint .* holds it — run the same command with --resume/,
+      );
+      expect((await readdir(join(out, 'checkpoints'))).some((f) => f.endsWith('.safetensors'))).toBe(true);
+    },
+    60_000,
   );
 
   it.skipIf(!haveTrainingSet)(

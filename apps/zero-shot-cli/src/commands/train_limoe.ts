@@ -23,7 +23,9 @@ Usage:
 Trains contrastively on the official Fashion-MNIST training set (60,000 images, captions from class names
 with the training templates) and writes DIR/model.safetensors, which "zero-shot eval --model
 DIR/model.safetensors --data fashion-mnist" evaluates on the official test set with held-out templates.
-Checkpoints go to DIR/checkpoints, so an interrupted run continues with --resume.
+Checkpoints go to DIR/checkpoints, so an interrupted run continues with --resume; Ctrl-C (or SIGTERM)
+finishes the current step, writes a checkpoint and exits 130. An --out that already holds a run is refused
+without --resume, and --resume continues only a run of the same configuration, data and seed.
 
 Options:
   --variant NAME      limoe (default) | dense | two-tower | limoe-no-entropy
@@ -44,7 +46,7 @@ Options:
   --quiet             no progress on stderr
   -h, --help          this text
 
-Exit codes: 0 ok, 1 training failed (e.g. the loss diverged), 2 a usage error.`;
+Exit codes: 0 ok, 1 training failed (e.g. the loss diverged), 2 a usage or input error, 130 stopped.`;
 
 export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<number> {
   const { values } = parseArgs({
@@ -94,21 +96,40 @@ export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<numb
 
   const train = await loadFashionMnist({ split: 'train', perClass, dir: values['fashion-mnist-dir'] });
   const start = performance.now();
-  const result = await trainLIMoE({
-    config: limoeVariantConfig(variant, seed),
-    data: { images: train.images, labels: train.labels, count: train.count, side: train.width },
-    classNames: FASHION_CAPTION_NAMES,
-    steps,
-    batchSize,
-    peakLr: lr,
-    seed,
-    positives,
-    dir: join(out, 'checkpoints'),
-    dirLabel: `--out ${out}`,
-    checkpointEvery,
-    resume: values.resume,
-    progress: !values.quiet,
-  });
+  // Ctrl-C or SIGTERM: finish the current step, write a checkpoint, say how to resume (exit 130).
+  const controller = new AbortController();
+  const stop = () => {
+    log('\nstopping after the current step and writing a checkpoint…');
+    controller.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let result: Awaited<ReturnType<typeof trainLIMoE>>;
+  try {
+    result = await trainLIMoE({
+      config: limoeVariantConfig(variant, seed),
+      data: { images: train.images, labels: train.labels, count: train.count, side: train.width },
+      classNames: FASHION_CAPTION_NAMES,
+      steps,
+      batchSize,
+      peakLr: lr,
+      seed,
+      positives,
+      dir: join(out, 'checkpoints'),
+      dirLabel: `--out ${out}`,
+      checkpointEvery,
+      resume: values.resume,
+      signal: controller.signal,
+      progress: !values.quiet,
+    });
+  } catch (err) {
+    if ((err as Error).name !== 'TrainingStoppedError') throw err;
+    io.err.write(`zero-shot: ${(err as Error).message}\n`);
+    return 130;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
   const seconds = (performance.now() - start) / 1000;
   await saveLIMoE(modelPath, result.model, result.tokenizer, {
     imageMean: FASHION_MNIST_MEAN,

@@ -42,6 +42,8 @@ export interface TrainLIMoEOptions {
   checkpointEvery?: number;
   resume?: boolean | string;
   stopAfter?: number;
+  /** Stop between steps (Ctrl-C), writing a checkpoint first (core's `TrainingStoppedError`). */
+  signal?: AbortSignal;
   progress?: boolean;
   onStep?: (record: Record<string, unknown>) => void;
 }
@@ -157,6 +159,7 @@ export async function trainLIMoE(options: TrainLIMoEOptions): Promise<TrainLIMoE
     checkpointEvery: options.checkpointEvery,
     resume: options.resume,
     stopAfter: options.stopAfter,
+    signal: options.signal,
     progress: options.progress,
     lossFn: (batch, ctx) => {
       const out = model.forward(batch.images, batch.text, { training: true, rng: ctx.rng });

@@ -17,7 +17,12 @@ import { loadTrainingCheckpoint } from './checkpoint.js';
 import { JsonlLog } from './jsonl_log.js';
 import { Progress } from './progress.js';
 import { TrainingRunExistsError, TrainingRunMismatchError } from './run_identity.js';
-import { type RunTrainingOptions, TrainingDivergedError, runTraining } from './run_training.js';
+import {
+  type RunTrainingOptions,
+  TrainingDivergedError,
+  TrainingStoppedError,
+  runTraining,
+} from './run_training.js';
 
 const root = await mkdtemp(join(tmpdir(), 'moevl-run-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -159,6 +164,32 @@ describeEachBackend('runTraining', (backend) => {
     await runTraining({ ...s.options, totalSteps: 3 });
     expect(tf.memory().numTensors).toBe(before);
     s.dispose();
+  });
+});
+
+describe('a stop request (Ctrl-C)', () => {
+  it('ends the run between steps with a checkpoint of the last step and says how to resume', async () => {
+    const dir = join(root, 'stop');
+    const a = setup(0);
+    const controller = new AbortController();
+    const error = (await runTraining({
+      ...a.options,
+      dir,
+      checkpointEvery: 100,
+      signal: controller.signal,
+      onStep: (r) => {
+        if (r.step === 3) controller.abort();
+      },
+    }).catch((e: unknown) => e)) as TrainingStoppedError;
+    a.dispose();
+    expect(error).toBeInstanceOf(TrainingStoppedError);
+    expect(error.step).toBe(3);
+    expect(error.checkpoint).toBe(join(dir, 'step-00000003.safetensors'));
+    expect(error.message).toMatch(/run the same command with --resume to continue/);
+    const b = setup(0);
+    const rest = await runTraining({ ...b.options, dir, resume: true });
+    b.dispose();
+    expect(rest.resumedFrom?.step).toBe(3);
   });
 });
 

@@ -67,6 +67,11 @@ export interface RunTrainingOptions<B> {
   disposeBatch?: (batch: B) => void;
   /** Keep this many checkpoints. Default 2. */
   keepCheckpoints?: number;
+  /**
+   * Stop between steps when aborted (Ctrl-C): a checkpoint of the last finished step is written (with a
+   * `dir`) and `TrainingStoppedError` says where and how to resume.
+   */
+  signal?: AbortSignal;
 }
 
 export interface StepRecord {
@@ -90,6 +95,18 @@ export interface RunTrainingResult {
 
 /** The loss or gradients became NaN/Inf; the weights of the failing step were not applied. */
 export class TrainingDivergedError extends Error {}
+
+/** The run was stopped through its `signal`; `checkpoint` holds the last finished step, when written. */
+export class TrainingStoppedError extends Error {
+  override readonly name = 'TrainingStoppedError';
+  constructor(
+    readonly step: number,
+    readonly checkpoint: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The training loop LIMoE and multi-task training share: learning-rate schedule, `trainStep` (AdamW,
@@ -166,6 +183,17 @@ export async function runTraining<B>(options: RunTrainingOptions<B>): Promise<Ru
   };
 
   while (step < end) {
+    if (options.signal?.aborted) {
+      await save();
+      progress?.finish();
+      throw new TrainingStoppedError(
+        step,
+        lastCheckpoint,
+        lastCheckpoint
+          ? `training stopped after step ${step}; the checkpoint ${lastCheckpoint} holds it — run the same command with --resume to continue.`
+          : `training stopped after step ${step}; no checkpoint was written (no run directory).`,
+      );
+    }
     const lr = options.schedule(step);
     const batch = data.next();
     const t0 = performance.now();
