@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
+import { type MatmulPath, matmulPath } from './matmul_kernels.js';
 import { registerWasmKernels } from './wasm_kernels.js';
 
 /** The engines moevl can run on, fastest first. `tensorflow*` are optional packages the user installs. */
@@ -28,6 +29,8 @@ export interface BackendReport {
   /** Every backend considered, in order, with why it was used or skipped. */
   attempts: BackendAttempt[];
   tfjsVersion: string;
+  /** Which kernels run matrix products (on wasm: the native BLAS or tfjs-wasm's own) and why. */
+  matmul: MatmulPath;
 }
 
 const INSTALL_HINT: Record<BackendName, string> = {
@@ -136,11 +139,20 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     );
   }
   if (chosen.name === 'cpu' || tf.findBackend('cpu') != null) silenceCpuNodeBanner();
+  const matmul = matmulPath(tf.getBackend());
+  if (process.env.MOEVL_NATIVE === '1' && chosen.name === 'wasm' && matmul.kind !== 'native') {
+    throw new Error(
+      `MOEVL_NATIVE=1 asks for the native matmul path, but it is not available: ${matmul.reason}. ` +
+        'Install a CBLAS (Debian/Ubuntu: apt-get install libopenblas-dev), then `npm rebuild @moevl/native-blas`; ' +
+        'or unset MOEVL_NATIVE.',
+    );
+  }
   const report: BackendReport = {
     backend: chosen.name,
     tfjsBackend: tf.getBackend(),
     attempts,
     tfjsVersion: tf.version.tfjs,
+    matmul,
   };
   if (options.print) process.stderr.write(formatBackendReport(report) + '\n');
   return report;
@@ -149,6 +161,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 export function formatBackendReport(report: BackendReport): string {
   const lines = [`backend: ${report.backend} (tfjs ${report.tfjsVersion})`];
   for (const a of report.attempts) lines.push(`  ${a.ok ? '✓' : '·'} ${a.name.padEnd(14)} ${a.reason}`);
+  const m = report.matmul;
+  lines.push(`matmul: ${m.name}${m.kind === 'wasm' ? ` (${m.reason})` : ''}`);
   return lines.join('\n');
 }
 

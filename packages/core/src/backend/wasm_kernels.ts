@@ -1,4 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { planGemm } from './native_matmul.js';
+import {
+  fixFusedMatMul,
+  installMatMulKernels,
+  isFixedFusedMatMul,
+  pureWasmKernel,
+} from './matmul_kernels.js';
 
 /**
  * Kernels that sparse MoE needs and the tfjs wasm backend does not ship (REFERENCE.md §0).
@@ -123,6 +130,17 @@ function wrapBatchMatMul(k: WasmKernels): tf.KernelFunc {
     };
     const flat = { ...args.attrs, transposeA: false, transposeB: false };
 
+    // tfjs-wasm divides by zero on an empty batch with a transpose flag; empty products need no kernel.
+    const plan =
+      a.dtype === 'float32' && b.dtype === 'float32'
+        ? planGemm(a.shape, b.shape, attrs.transposeA ?? false, attrs.transposeB ?? false)
+        : undefined;
+    if (plan != null && (plan.k === 0 || plan.outShape.includes(0))) {
+      const out = backend.makeOutput(plan.outShape, 'float32');
+      backend.typedArrayFromHeap(out).fill(0);
+      return out;
+    }
+
     if (attrs.transposeA || attrs.transposeB) {
       // Transposes cost ~10 ns per element on wasm. Aᵀ·B, A·Bᵀ and Aᵀ·Bᵀ are also the transposes of
       // Bᵀ·A, B·Aᵀ and B·A; take whichever moves fewer elements (MoE's A·Wᵀ with a small buffer A and a
@@ -154,6 +172,16 @@ function wrapBatchMatMul(k: WasmKernels): tf.KernelFunc {
 
     const batchA = a.shape.slice(0, -2);
     const batchB = b.shape.slice(0, -2);
+    const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
+    if (!moduloBroadcastIsRight(batchA, outBatch) || !moduloBroadcastIsRight(batchB, outBatch)) {
+      const a2 = expandBatch(backend, a, outBatch);
+      const b2 = expandBatch(backend, b, outBatch);
+      try {
+        return wrapped({ inputs: { a: a2, b: b2 }, backend: args.backend, attrs: flat });
+      } finally {
+        for (const t of [a2, b2]) if (t !== a && t !== b) backend.disposeData(t.dataId);
+      }
+    }
     const batch = batchA.reduce((x, y) => x * y, 1);
     const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
     const [m, kDim, n] = [
@@ -187,6 +215,45 @@ function wrapBatchMatMul(k: WasmKernels): tf.KernelFunc {
   };
   (wrapped as unknown as Record<symbol, boolean>)[WRAPPED] = true;
   return wrapped as unknown as tf.KernelFunc;
+}
+
+/**
+ * tfjs' matMul kernels (cpu and wasm) find an operand's batch entry as `i mod batchSize`, which matches NumPy
+ * broadcasting only when the operand's batch dims are all 1 or a suffix of the output's ([3] against [2,3]);
+ * [2,1]×[1,3] or [3,1]×[2] come out wrong. True when the modulo rule is right for this operand.
+ */
+function moduloBroadcastIsRight(batch: number[], outBatch: number[]): boolean {
+  const padded = [...new Array<number>(outBatch.length - batch.length).fill(1), ...batch];
+  const first = padded.findIndex((d) => d !== 1);
+  return first < 0 || padded.every((d, i) => i < first || d === outBatch[i]);
+}
+
+/** `x` with its batch dims broadcast to `outBatch` (copies of whole matrices), or `x` itself if already so. */
+function expandBatch(backend: WasmBackendLike, x: tf.TensorInfo, outBatch: number[]): tf.TensorInfo {
+  const batch = x.shape.slice(0, -2);
+  const padded = [...new Array<number>(outBatch.length - batch.length).fill(1), ...batch];
+  if (padded.every((d, i) => d === outBatch[i])) return x;
+  const matrix = x.shape.slice(-2);
+  const inner = matrix[0] * matrix[1];
+  const out = backend.makeOutput([...outBatch, ...matrix], x.dtype);
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const strides = new Array<number>(padded.length);
+  for (let i = padded.length - 1, acc = inner; i >= 0; i--) {
+    strides[i] = padded[i] === 1 ? 0 : acc;
+    acc *= padded[i];
+  }
+  const total = outBatch.reduce((p, d) => p * d, 1);
+  for (let e = 0; e < total; e++) {
+    let rest = e;
+    let from = 0;
+    for (let i = outBatch.length - 1; i >= 0; i--) {
+      from += (rest % outBatch[i]) * strides[i];
+      rest = Math.floor(rest / outBatch[i]);
+    }
+    dst.set(src.subarray(from, from + inner), e * inner);
+  }
+  return out;
 }
 
 const WRAPPED_GATHER = Symbol.for('moevl.wasmGatherV2');
@@ -225,7 +292,8 @@ function wrapGather(original: tf.KernelConfig): tf.KernelFunc {
 
 /**
  * Registers the kernels the wasm backend lacks and wraps the slow ones (and replaces the cpu backend's
- * quadratic `UnsortedSegmentSum`). Idempotent, and safe to call
+ * quadratic `UnsortedSegmentSum`); puts `BatchMatMul` and `_FusedMatMul` on the native BLAS where the
+ * addon is built (`matmul_kernels.ts`), the wrapped wasm kernels staying their fallback. Idempotent, and safe to call
  * before `@tensorflow/tfjs-backend-wasm` is loaded (`initBackend` calls it again after loading it). Leaves
  * alone any kernel that a later tfjs version ships.
  */
@@ -243,14 +311,17 @@ export function registerWasmKernels(): void {
     });
   }
   const get = (name: string) => tf.getKernel(name, 'wasm');
+  // The registered matMul kernels may be the native ones: wrap (once) what they fall back to.
   const kernels = {
-    matMul: get('BatchMatMul'),
+    matMul: pureWasmKernel('BatchMatMul'),
     transpose: get('Transpose'),
   };
-  const complete = Object.values(kernels).every((cfg) => cfg != null);
-  if (complete && !(kernels.matMul.kernelFunc as unknown as Record<symbol, boolean>)[WRAPPED]) {
-    tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel({ ...kernels.matMul, kernelFunc: wrapBatchMatMul(kernels as WasmKernels) });
+  if (kernels.matMul != null && kernels.transpose != null) {
+    const matMul = (kernels.matMul.kernelFunc as unknown as Record<symbol, boolean>)[WRAPPED]
+      ? kernels.matMul
+      : { ...kernels.matMul, kernelFunc: wrapBatchMatMul(kernels as WasmKernels) };
+    const fused = pureWasmKernel('_FusedMatMul');
+    installMatMulKernels(matMul, fused == null || isFixedFusedMatMul(fused) ? fused : fixFusedMatMul(fused));
   }
   const gather = get('GatherV2');
   if (gather != null && !(gather.kernelFunc as unknown as Record<symbol, boolean>)[WRAPPED_GATHER]) {
