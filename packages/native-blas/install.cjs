@@ -63,17 +63,18 @@ function reasonFrom(log) {
     return 'no OpenBLAS library to link; on Debian/Ubuntu: apt-get install libopenblas-dev';
   }
   if (
-    /(g\+\+|c\+\+|cc|make): (command )?not found|No such file or directory.*\b(g\+\+|make)\b|not found: make/.test(
+    /No such file or directory: '[^']*(g\+\+|c\+\+|clang\+\+|cc|make)'|(g\+\+|c\+\+|make): (command )?not found|not found: make/.test(
       log,
     )
   ) {
     return 'no C++ compiler or make (on Debian/Ubuntu: apt-get install build-essential)';
   }
-  if (/find Python|Could not find any Python/.test(log)) return 'node-gyp found no Python 3';
+  if (/gyp ERR! find Python|Could not find any Python/.test(log)) return 'node-gyp found no Python 3';
   if (/getaddrinfo|ENOTFOUND|ECONNREFUSED|ETIMEDOUT/.test(log)) {
     return 'node-gyp could not download the Node headers (offline, and none beside the node binary)';
   }
-  const err = log.split('\n').find((l) => /error/i.test(l));
+  const lines = log.split('\n');
+  const err = lines.find((l) => /\berror:/i.test(l)) ?? lines.find((l) => /ERR!/.test(l));
   return `node-gyp failed: ${(err ?? log.trim().split('\n').pop() ?? 'unknown error').trim().slice(0, 200)}`;
 }
 
