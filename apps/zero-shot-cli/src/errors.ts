@@ -22,6 +22,7 @@ const INPUT_ERROR_NAMES = new Set([
   'TrainingRunExistsError',
   'TrainingRunMismatchError',
   'FileLockedError',
+  'RouterContractError',
 ]);
 
 /**

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EVAL_TEMPLATES, FASHION_CAPTION_NAMES } from '@moevl/limoe';
+import { setRouterChecks } from '@moevl/router';
 import { imagenetTemplates, runZeroShotEval, writeEvalResult, writePredictionsCsv } from '@moevl/vision';
 import type { ZeroShotEvalResult } from '@moevl/vision';
 import { type ResolvedData, resolveData } from '../data/resolve_data.js';
@@ -54,6 +55,8 @@ Running:
                             or $MOEVL_CACHE_DIR/zero-shot-classifiers)
   --no-cache                build the classifier every time and cache nothing
   --router-plugin SPEC      load a router plugin (file or package) before the model; repeatable
+  --check-router            check every router result against the plugin contract (shapes, index and
+                            position ranges, finite weights); by default each MoE layer's first batch is
   --eval-capacity-factor X  MoE models: capacity-limited routing at this capacity factor, as V-MoE evaluates;
                             an image's tokens then compete with the rest of its batch for expert slots, so
                             results depend on --batch-size and data order (recorded in the result). Default:
@@ -121,6 +124,7 @@ export async function runEvalCommand(argv: string[], io: IO): Promise<number> {
 /** Runs a planned evaluation and writes --out / --predictions; shared with `demo`. */
 export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResult> {
   const log = logger(plan, io);
+  setRouterChecks(plan.checkRouter ? 'always' : 'first');
   const backend = await startBackend({ backend: plan.backend });
   log(`backend: ${backend.backend}`);
   await loadRouterPlugins(plan.routerPlugins);

@@ -43,6 +43,7 @@ export const EVAL_OPTIONS = {
   strict: { type: 'boolean', default: false },
   'router-plugin': { type: 'string', multiple: true },
   'eval-capacity-factor': { type: 'string' },
+  'check-router': { type: 'boolean', default: false },
 } as const;
 
 export type EvalFlags = {
@@ -84,6 +85,8 @@ export interface EvalPlan {
   routerPlugins: string[];
   /** MoE routing at evaluation: dropless (default) or capacity-limited (`--eval-capacity-factor`). */
   evalRouting?: EvalRouting;
+  /** Check every router result against the contract (`--check-router`); default: each layer's first. */
+  checkRouter: boolean;
 }
 
 function required(flag: string, value: string | undefined, example: string): string {
@@ -191,5 +194,6 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
     json: flags.json ?? false,
     routerPlugins: flags['router-plugin'] ?? [],
     evalRouting: capacityFactor === undefined ? undefined : { mode: 'capacity', capacityFactor },
+    checkRouter: flags['check-router'] ?? false,
   };
 }

@@ -1,1 +1,2 @@
 export * from './moe_layer.js';
+export * from './check_routing.js';

@@ -13,6 +13,7 @@ import {
   dispatchTokens,
 } from '@moevl/core';
 import { mergeMetrics } from '../metrics/merge_metrics.js';
+import { RouterContractError, checkRoutingResult, routerChecks } from './check_routing.js';
 import { type RouterRegistry, defaultRouterRegistry } from '../registry/registry.js';
 import type { Router, RouterContext, RouterSpec, RoutingResult } from '../routers/contract.js';
 
@@ -71,6 +72,9 @@ export class MoELayer extends Layer implements FeedForwardLayer {
   readonly activation: ActivationName;
   readonly router: Router;
   readonly routerName: string;
+  /** `router "name" version`, for errors raised while routing. */
+  private readonly routerLabel: string;
+  private checkedOnce = false;
   private w1!: tf.Variable;
   private b1!: tf.Variable;
   private w2!: tf.Variable;
@@ -89,7 +93,10 @@ export class MoELayer extends Layer implements FeedForwardLayer {
     this.activation = checkActivation(args.activation ?? 'gelu', `MoELayer ${this.name}`);
     const spec = args.router ?? { name: 'top-k', options: {} };
     this.routerName = spec.name;
-    this.router = (args.registry ?? defaultRouterRegistry).create({
+    const registry = args.registry ?? defaultRouterRegistry;
+    const version = registry.get(spec.name).version;
+    this.routerLabel = `router "${spec.name}"${version ? ` ${version}` : ''}`;
+    this.router = registry.create({
       name: spec.name,
       options: {
         ...spec.options,
@@ -132,7 +139,28 @@ export class MoELayer extends Layer implements FeedForwardLayer {
   /** Routes and runs tokens `[S, D]`; returns `[S, D]` and the routing result's losses and metrics. */
   routeAndRun(x: tf.Tensor2D, ctx: RouterContext): { y: tf.Tensor2D; routing: RoutingResult } {
     this.ensureBuilt();
-    const routing = this.router.route(x, ctx);
+    let routing: RoutingResult;
+    try {
+      routing = this.router.route(x, ctx);
+    } catch (err) {
+      // A plugin's failure names the plugin, whatever it threw.
+      if (err instanceof RouterContractError) throw err;
+      throw new RouterContractError(
+        `${this.routerLabel} failed in MoELayer ${this.name}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    const mode = routerChecks();
+    if (mode === 'always' || (mode === 'first' && !this.checkedOnce)) {
+      this.checkedOnce = true;
+      checkRoutingResult(routing, {
+        tokens: x.shape[0],
+        numExperts: this.numExperts,
+        label: `${this.routerLabel} (MoELayer ${this.name})`,
+        dropless: ctx.dropless === true && this.router.batchIndependent === true,
+        mask: ctx.mask?.dataSync(),
+      });
+    }
     const [e, c] = [this.numExperts, routing.capacity];
     const y = tf.tidy(() => {
       if (routing.kind === 'sparse') {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { countLeakedTensors, describeEachBackend } from '@moevl/core/testing';
 import { expect, it } from 'vitest';
+import { checkRoutingResult } from '../moe/check_routing.js';
 import { MoELayer } from '../moe/moe_layer.js';
 import { createRouterRegistry } from '../registry/registry.js';
 import { checkRouterStrategy } from '../registry/check_strategy.js';
@@ -28,8 +29,9 @@ function resultTensors(r: RoutingResult): tf.Tensor[] {
 
 /**
  * The checks every router must pass, as a vitest suite run on each backend: the v1 contract, option
- * round-trips, result shapes, capacity never exceeded, combine weight 0 exactly when dropped, no leaked
- * tensors, gradients reaching the gate weights, and use inside an `MoELayer`. Plugin authors call it from
+ * round-trips, result shapes (`checkRoutingResult`, as `MoELayer` checks them), capacity never exceeded,
+ * combine weight 0 exactly when dropped, dropless routing at evaluation for `batchIndependent` routers, no
+ * leaked tensors, gradients reaching the gate weights, and use inside an `MoELayer`. Plugin authors call it from
  * their own test file: `runRouterConformance(myStrategy, { options: { … } })`.
  */
 export function runRouterConformance(strategy: RouterStrategy, config: RouterConformanceOptions = {}): void {
@@ -60,6 +62,8 @@ export function runRouterConformance(strategy: RouterStrategy, config: RouterCon
         const x = tf.randomNormal([s, d], 0, 1, 'float32', 5);
         const ctx = ctxFor(training);
         const r = router.route(x as tf.Tensor2D, ctx);
+        // The same check MoELayer runs on a layer's first batch (and on every batch with --check-router).
+        checkRoutingResult(r, { tokens: s, numExperts: e, label: `router "${strategy.name}"` });
         expect(r.numExperts).toBe(e);
         expect(r.gates.shape).toEqual([s, e]);
         expect(Number.isInteger(r.capacity) && r.capacity >= 1).toBe(true);
@@ -96,6 +100,21 @@ export function runRouterConformance(strategy: RouterStrategy, config: RouterCon
         router.dispose();
       });
     }
+
+    it('at evaluation with ctx.dropless, a batch-independent router drops no token', () => {
+      const router = strategy.create(strategy.validateOptions(options()));
+      if (router.batchIndependent !== true) {
+        // Group routers (expert choice, Soft MoE) are routed one example at a time by MoELayer instead.
+        router.dispose();
+        return;
+      }
+      const x = tf.randomNormal([s, d], 0, 1, 'float32', 5);
+      const r = router.route(x as tf.Tensor2D, { ...ctxFor(false), dropless: true });
+      const label = `router "${strategy.name}" (dropless)`;
+      checkRoutingResult(r, { tokens: s, numExperts: e, label, dropless: true });
+      tf.dispose([x, ...resultTensors(r)]);
+      router.dispose();
+    });
 
     it('leaks no tensors', async () => {
       const router = strategy.create(strategy.validateOptions(options()));
