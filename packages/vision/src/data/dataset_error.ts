@@ -7,6 +7,7 @@
 export type DatasetErrorCode =
   | 'missing-folder'
   | 'not-a-folder'
+  | 'unreadable-folder'
   | 'empty-folder'
   | 'no-images'
   | 'mixed-layout'

@@ -4,8 +4,10 @@ import { looksLikeWnid } from './class_space.js';
 import { DatasetError, listFew, plural } from './dataset_error.js';
 import type { DatasetLayout, LayoutOption } from './image_dataset.js';
 import { CONVENTIONAL_LABELS_NAMES, DEVKIT_GROUND_TRUTH_NAME, KAGGLE_LABELS_NAME } from './labels_file.js';
-import { addSkipped, describeSkipped, emptySkipped, listDir, listImagesRecursive } from './scan.js';
-import type { DirListing, SkippedFiles } from './scan.js';
+import { FolderScan } from './scan.js';
+import type { DirListing } from './scan.js';
+import { describeSkipped } from './skipped_files.js';
+import type { SkippedFiles } from './skipped_files.js';
 
 /**
  * Looks at a dataset folder once and decides its layout. The rules, in order, for `auto`:
@@ -24,20 +26,24 @@ import type { DirListing, SkippedFiles } from './scan.js';
 export interface FolderSurvey {
   root: string;
   top: DirListing;
-  /** Every non-hidden subfolder → its images (relative paths, nested folders included). */
+  /**
+   * Every non-hidden subfolder → its images (relative paths, nested folders included), in sorted order;
+   * a second name for a folder already listed is not one (it is in `skipped.repeatedFolders`).
+   */
   dirImages: Map<string, string[]>;
-  /** Skipped files over the whole tree. */
+  /** Skipped entries over the whole tree, by reason. */
   skipped: SkippedFiles;
 }
 
+/** Walks the dataset folder once (see `FolderScan`): the root's listing and every class folder's images. */
 export async function surveyFolder(root: string, extensions: ReadonlySet<string>): Promise<FolderSurvey> {
-  const top = await listDir(root, extensions);
-  const skipped = emptySkipped();
-  addSkipped(skipped, top.skipped);
+  const scan = new FolderScan(root, extensions);
+  const top = await scan.listRoot();
+  const above = scan.rootChain();
   const dirImages = new Map<string, string[]>();
-  for (const dir of top.dirs)
-    dirImages.set(dir, await listImagesRecursive(join(root, dir), extensions, skipped));
-  return { root, top, dirImages, skipped };
+  for (const { name, key } of await scan.claimSubfolders(root, top, above))
+    dirImages.set(name, await scan.imagesBelow(join(root, name), new Set(above).add(key)));
+  return { root, top, dirImages, skipped: scan.skipped };
 }
 
 export interface LayoutDecision {
@@ -94,14 +100,15 @@ function imagesIn(survey: FolderSurvey): { inDirs: number; classDirs: string[]; 
 /** Refuses a folder without any image, saying what it does hold. */
 function noImagesError(survey: FolderSurvey): DatasetError {
   const { top, skipped } = survey;
-  if (top.images.length + top.otherFiles.length + top.dirs.length + top.skipped.hidden === 0) {
+  if (top.entries === 0) {
     return new DatasetError('empty-folder', `Dataset folder ${survey.root} is empty.`);
   }
+  const hint =
+    skipped.nonImage > 0 ? ' Images are recognised by extension; pass extensions to add others.' : '';
   return new DatasetError(
     'no-images',
-    `Dataset folder ${survey.root} holds no images: ${plural(top.dirs.length, 'subfolder')} without ` +
-      `images, skipped ${describeSkipped(skipped)}. Images are recognised by extension; pass ` +
-      `extensions to add others.`,
+    `Dataset folder ${survey.root} holds no images: ${plural(survey.dirImages.size, 'subfolder')} ` +
+      `without images, skipped ${describeSkipped(skipped)}.${hint}`,
   );
 }
 

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
@@ -93,4 +94,65 @@ export async function datasetErrorOf(promise: Promise<unknown>): Promise<Dataset
     throw new Error(`expected a DatasetError, got: ${String(error)}`, { cause: error });
   }
   throw new Error('expected a DatasetError, but the promise resolved');
+}
+
+/** Makes a FIFO with mkfifo(1); false where the platform cannot (Windows, no mkfifo). */
+export function makeFifo(path: string): boolean {
+  try {
+    execFileSync('mkfifo', [path], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const NOBODY = 65534;
+
+/**
+ * Why permission tests cannot run here, or undefined when `asUnprivileged` works. As root, file
+ * permissions do not apply (CAP_DAC_OVERRIDE), so the tests switch the effective user to `nobody`, which
+ * needs POSIX ids and CAP_SETUID.
+ */
+export function unprivilegedUnavailable(): string | undefined {
+  if (typeof process.geteuid !== 'function' || typeof process.seteuid !== 'function') {
+    return 'this platform has no POSIX user ids (chmod does not make a file unreadable here)';
+  }
+  if (process.geteuid() !== 0) return undefined;
+  try {
+    process.setegid!(NOBODY);
+    process.seteuid(NOBODY);
+    process.seteuid(0);
+    process.setegid!(0);
+    return undefined;
+  } catch (err) {
+    return `running as root without the right to switch to user nobody (${(err as Error).message})`;
+  }
+}
+
+/**
+ * Runs `fn` as a user that file permissions apply to: unchanged for a non-root user; for root, with the
+ * effective user and group switched to nobody (65534) and no supplementary groups until `fn` settles.
+ * glibc applies the switch to every thread, so libuv's pool (where fs calls run) sees it too. Folders the
+ * test makes must be world-readable (`sharedTempFolder`) for nobody to get in.
+ */
+export async function asUnprivileged<T>(fn: () => Promise<T>): Promise<T> {
+  if (process.geteuid?.() !== 0) return fn();
+  const groups = process.getgroups!();
+  process.setgroups!([]);
+  process.setegid!(NOBODY);
+  process.seteuid!(NOBODY);
+  try {
+    return await fn();
+  } finally {
+    process.seteuid!(0);
+    process.setegid!(0);
+    process.setgroups!(groups);
+  }
+}
+
+/** A fresh temp folder that other users may enter (mkdtemp makes it 0700), removed afterwards. */
+export async function sharedTempFolder(): Promise<string> {
+  const dir = await tempFolder();
+  await chmod(dir, 0o755);
+  return dir;
 }

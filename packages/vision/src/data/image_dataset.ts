@@ -1,6 +1,6 @@
 import type { ClassesOption, ClassSpaceKind } from './class_space.js';
 import type { LabelsFormat } from './labels_file.js';
-import type { SkippedFiles } from './scan.js';
+import type { SkippedFiles } from './skipped_files.js';
 
 /**
  * The shape of an image-folder dataset: a list of (file, label) pairs plus the class space the labels

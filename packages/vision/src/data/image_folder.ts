@@ -8,7 +8,8 @@ import type { BuiltItems } from './folder_layouts.js';
 import type { DatasetLayout, ImageDataset, ImageFolderOptions, ImageFolderReport } from './image_dataset.js';
 import { readLabelsFile } from './labels_file.js';
 import type { LabelsFile } from './labels_file.js';
-import { describeSkipped, normaliseExtensions, requireFolder } from './scan.js';
+import { normaliseExtensions, requireFolder } from './scan.js';
+import { copySkipped, describeSkipped } from './skipped_files.js';
 
 /**
  * `loadImageFolderDataset(root, options)`: lists an image dataset in any of the layouts ImageNet-style
@@ -97,7 +98,7 @@ export async function loadImageFolderDataset(
   }
 
   // The labels file read from the root is data, not a skipped file.
-  const skipped = { ...survey.skipped, byExtension: { ...survey.skipped.byExtension } };
+  const skipped = copySkipped(survey.skipped);
   if (labelsFile && dirname(labelsFile.path) === absRoot) {
     const ext = extname(labelsFile.path).toLowerCase() || '(none)';
     skipped.nonImage--;

@@ -28,4 +28,4 @@ export {
 export type { LabelsEntry, LabelsFile, LabelsFormat } from './labels_file.js';
 export * from './mnist.js';
 export { DEFAULT_IMAGE_EXTENSIONS } from './scan.js';
-export type { SkippedFiles } from './scan.js';
+export type { SkippedFiles, SpecialFileKind, UnreadableEntry } from './skipped_files.js';

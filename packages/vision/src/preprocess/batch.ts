@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { type PreprocessConfig, type ResolvedPreprocessConfig, resolvePreprocessConfig } from './config.js';
-import { decodeImage } from './decode.js';
+import { decodeImageBytes } from './decode.js';
 import { describeSource, type ImageSource } from './errors.js';
 import { outputShape, normalisationTable, pilImageToTensorData } from './pipeline.js';
+import { readImageSource, resolveMaxImageBytes } from './read_image.js';
 
 /** One input that could not be used; the batch goes on without it. */
 export interface PreprocessFailure {
@@ -36,6 +37,17 @@ export interface PreprocessBatchOptions {
    * `null` leaves sharp's setting alone.
    */
   vipsThreads?: number | null;
+  /**
+   * Files larger than this many bytes are reported in `errors` without being read (default
+   * `DEFAULT_MAX_IMAGE_BYTES`, 256 MiB); only regular files are ever read (see `readImageFile`).
+   */
+  maxImageBytes?: number;
+  /**
+   * Stops the batch: no further image is read, reads in flight stop at their next chunk, and the call
+   * rejects with the signal's reason (an aborted batch has no partial result, so nothing can record the
+   * images it did not read as failures).
+   */
+  signal?: AbortSignal;
 }
 
 /** The fixed `[3, H, W]` every image gets, or an error when the config lets it depend on the image. */
@@ -66,27 +78,48 @@ export async function prepareBatch(
   indexOffset = 0,
 ): Promise<Prepared> {
   const shape = fixedShape(config);
+  const { signal } = options;
+  const read = { maxBytes: resolveMaxImageBytes(options.maxImageBytes), signal };
+  signal?.throwIfAborted();
   const per = shape[0] * shape[1] * shape[2];
   const data = new Float32Array(sources.length * per);
   const ok = new Array<boolean>(sources.length).fill(false);
   const errors: PreprocessFailure[] = [];
   const lut = normalisationTable(config);
   let next = 0;
+  const take = (): number => (next < sources.length && !signal?.aborted ? next++ : -1);
+  const readAt = (i: number): Promise<{ bytes: Uint8Array } | { error: unknown }> =>
+    readImageSource(sources[i], read).then(
+      (bytes) => ({ bytes }),
+      (error: unknown) => ({ error }),
+    );
+  // Each worker reads its next image while it decodes the current one. A read is three trips through
+  // libuv's pool (open, fstat, read), each also waiting for this thread to come back from resampling
+  // another image; done in turn with the decode, those waits leave the pool idle.
   const worker = async (): Promise<void> => {
-    while (next < sources.length) {
-      const i = next++;
+    let i = take();
+    let pending = i < 0 ? undefined : readAt(i);
+    while (pending !== undefined) {
+      const got = await pending;
+      const j = take();
+      pending = j < 0 ? undefined : readAt(j);
       try {
-        const img = await decodeImage(sources[i]);
+        if ('error' in got) throw got.error;
+        signal?.throwIfAborted();
+        const img = await decodeImageBytes(got.bytes, sources[i]);
         pilImageToTensorData(img, config, lut, data, i * per);
         ok[i] = true;
       } catch (err) {
+        if (signal?.aborted) throw signal.reason;
         const message = err instanceof Error ? err.message : String(err);
         errors.push({ index: indexOffset + i, source: describeSource(sources[i]), message });
       }
+      i = j;
     }
   };
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   await Promise.all(Array.from({ length: Math.min(concurrency, sources.length) }, worker));
+  signal?.throwIfAborted();
   const indices: number[] = [];
   for (let i = 0; i < sources.length; i++) {
     if (!ok[i]) continue;
@@ -107,8 +140,9 @@ export function applyVipsThreads(options: PreprocessBatchOptions): void {
 /**
  * Preprocesses many images into one NCHW batch. Decoding runs on libuv's thread pool (sharp), so up to
  * `concurrency` images decode in parallel while the calling thread resamples the ones already decoded.
- * Inputs that cannot be read (missing, empty, not an image, corrupt or truncated) are reported in
- * `errors` with their index and source instead of failing the batch; the caller decides to skip them.
+ * Inputs that cannot be used (missing, unreadable, not a regular file, over `maxImageBytes`, empty, not an
+ * image, corrupt or truncated) are reported in `errors` with their index and source instead of failing
+ * the batch; the caller decides to skip them.
  * `indices` maps each row of `pixels` back to `sources`.
  */
 export async function preprocessBatch(

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 import { type ImageSource, ImagePreprocessError } from './errors.js';
 import { readGifFirstFrame } from './gif.js';
 import { jpegComponents } from './jpeg_header.js';
+import { type ReadImageOptions, readImageSource } from './read_image.js';
 import { MODE_CHANNELS, type PilImage, type PilMode } from './pil_image.js';
 
 /**
@@ -28,23 +28,6 @@ const SHARP_INPUT: SharpOptions = {
 function reasonOf(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0].trim();
-}
-
-/**
- * Reads on the calling thread. An image file is small (~0.05 ms to read from local disk), while
- * `fs.promises.readFile` is four or five round trips through libuv's thread pool (open, stat, read,
- * close) that queue behind the decodes occupying it: with 4 images in flight that cost `preprocessBatch`
- * ~15% of its throughput on 2 cores.
- */
-function readSource(source: ImageSource): Uint8Array {
-  if (typeof source !== 'string') return source;
-  try {
-    return readFileSync(source);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : reasonOf(err);
-    throw new ImagePreprocessError(source, why, { cause: err });
-  }
 }
 
 /** The PIL mode `Image.open` would give, from sharp's header metadata. */
@@ -137,12 +120,17 @@ async function decodeBytes(bytes: Uint8Array): Promise<PilImage> {
 /**
  * Decodes an image the way `PIL.Image.open(source)` sees it: the same pixels (bit-exact on the fixtures
  * for JPEG, PNG, WebP, GIF and TIFF) in the same mode, so the resize that follows can reproduce PIL's
- * mode-specific behaviour. Decoding runs on libuv's thread pool (sharp), not on the calling thread.
- * Throws `ImagePreprocessError` naming the source for missing files, empty input, unknown formats and
- * corrupt or truncated data.
+ * mode-specific behaviour. Reading and decoding run on libuv's thread pool (sharp), not on the calling
+ * thread; a path is read only if it is a regular file within `maxBytes` (see `readImageFile`).
+ * Throws `ImagePreprocessError` naming the source for missing, unreadable, special or too large files,
+ * empty input, unknown formats and corrupt or truncated data, and the signal's reason when aborted.
  */
-export async function decodeImage(source: ImageSource): Promise<PilImage> {
-  const bytes = readSource(source);
+export async function decodeImage(source: ImageSource, options: ReadImageOptions = {}): Promise<PilImage> {
+  return decodeImageBytes(await readImageSource(source, options), source);
+}
+
+/** `decodeImage` for bytes already read from `source` (by `readImageSource`), which errors name. */
+export async function decodeImageBytes(bytes: Uint8Array, source: ImageSource): Promise<PilImage> {
   if (bytes.length === 0) throw new ImagePreprocessError(source, 'empty input (0 bytes)');
   try {
     return await decodeBytes(bytes);

@@ -23,3 +23,27 @@ export class ImagePreprocessError extends Error {
     this.reason = reason;
   }
 }
+
+/** Why a file-system call failed, in words (`permission denied`), for messages that already name the path. */
+export function describeFsError(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOENT':
+      return 'file not found';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a parent is not a directory';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    case 'EIO':
+      return 'input/output error';
+    default: {
+      const message = err instanceof Error ? err.message : String(err);
+      return message.split('\n')[0].trim();
+    }
+  }
+}

@@ -18,6 +18,7 @@ export {
 } from './hf_config.js';
 export { ImagePreprocessError, describeSource, type ImageSource } from './errors.js';
 export { decodeImage, pilModeOf } from './decode.js';
+export { DEFAULT_MAX_IMAGE_BYTES, readImageFile, type ReadImageOptions } from './read_image.js';
 export type { PilImage, PilMode } from './pil_image.js';
 export { pilImageToTensorData, normalisationTable, outputShape } from './pipeline.js';
 export { resizedSize, cropRect, roundHalfEven, type Size } from './geometry.js';
