@@ -35,6 +35,9 @@ Data:
   --subset FILE             only these synsets (one per line), predicting among them (ImageNet-A/R style)
   --limit N                 a seeded, class-balanced sample of N images
   --seed N                  seed of the sample and of sharding (default 0)
+  --max-image-bytes SIZE    skip image files larger than SIZE without reading them (default 256M; K, M, G
+                            are powers of 1024). Only regular files are read: FIFOs, sockets and devices
+                            in the folder are skipped and counted, folder links are followed once
 
 Prompts:
   --templates WHAT          openai80 | simple7 | FILE | "a photo of a {}." (default openai80; builtin and LIMoE

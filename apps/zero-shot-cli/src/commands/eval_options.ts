@@ -7,6 +7,7 @@ import { type ClassesChoice, resolveClassesFlag } from '../flags/classes.js';
 import { checkDatasetNameUsed, parseDatasetNameFlag } from '../flags/dataset_name.js';
 import {
   type Shard,
+  parseByteSizeFlag,
   parseChoiceFlag,
   parseIntegerFlag,
   parsePositiveNumberFlag,
@@ -33,6 +34,7 @@ export const EVAL_OPTIONS = {
   seed: { type: 'string' },
   dtype: { type: 'string' },
   threads: { type: 'string' },
+  'max-image-bytes': { type: 'string' },
   'no-cache': { type: 'boolean', default: false },
   'cache-dir': { type: 'string' },
   out: { type: 'string' },
@@ -73,6 +75,8 @@ export interface EvalPlan {
   dtype?: ClipDtype;
   /** Images decoded in parallel. */
   threads?: number;
+  /** Image files larger than this are skipped unread (`--max-image-bytes`; default the library's). */
+  maxImageBytes?: number;
   cacheDir: string | null;
   out?: string;
   predictions?: string;
@@ -119,6 +123,7 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
   const limit = parseIntegerFlag('--limit', flags.limit);
   const seed = parseIntegerFlag('--seed', flags.seed, { min: 0 }) ?? 0;
   const threads = parseIntegerFlag('--threads', flags.threads, { max: 1024 });
+  const maxImageBytes = parseByteSizeFlag('--max-image-bytes', flags['max-image-bytes']);
   const shard = parseShardFlag(flags.shard);
   const backend = parseBackendFlag(flags.backend);
   const dtype = parseDtype(flags.dtype);
@@ -183,6 +188,7 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
     backend,
     dtype,
     threads,
+    maxImageBytes,
     cacheDir,
     out,
     predictions,

@@ -20,6 +20,8 @@ export interface DataFlags {
   subset?: string[];
   /** Images decoded in parallel (`--threads`). */
   threads?: number;
+  /** Image files larger than this are skipped without being read (`--max-image-bytes`). */
+  maxImageBytes?: number;
 }
 
 export interface ResolvedData {
@@ -33,8 +35,10 @@ export interface ResolvedData {
 
 /**
  * Turns `--data` and the flags that shape it into an evaluation source: `fashion-mnist` is the official
- * test set (10,000 images in the official order, named `fashion-mnist:test:<i>`), anything else a folder in one of the ImageNet layouts, listed (not decoded)
- * by `loadImageFolderDataset`, which reports layout and label problems as `DatasetError`s.
+ * test set (10,000 images in the official order, named `fashion-mnist:test:<i>`), anything else a folder
+ * in one of the ImageNet layouts, listed (not decoded) by `loadImageFolderDataset`, which reports layout,
+ * label and folder problems (missing, unreadable, empty, nothing but skipped entries) as `DatasetError`s;
+ * special files, loops and unreadable subfolders are skipped and counted in `summary`.
  */
 export async function resolveData(flags: DataFlags): Promise<ResolvedData> {
   if (flags.data === FASHION_MNIST_DATA) {
@@ -42,6 +46,7 @@ export async function resolveData(flags: DataFlags): Promise<ResolvedData> {
       flags.layout !== undefined && flags.layout !== 'auto' ? '--layout' : '',
       flags.labelsFile !== undefined ? '--labels-file' : '',
       flags.subset !== undefined ? '--subset' : '',
+      flags.maxImageBytes !== undefined ? '--max-image-bytes' : '',
     ].filter((f) => f.length > 0);
     if (ignored.length > 0) {
       throw new UsageError(`${ignored.join(', ')} only apply to image folders, not to --data fashion-mnist.`);
@@ -67,7 +72,7 @@ export async function resolveData(flags: DataFlags): Promise<ResolvedData> {
     subset: flags.subset,
   });
   return {
-    source: imageDatasetSource(ds, { concurrency: flags.threads }),
+    source: imageDatasetSource(ds, { concurrency: flags.threads, maxImageBytes: flags.maxImageBytes }),
     classNames: ds.classNames,
     summary: ds.summary(),
     isFashionMnist: false,

@@ -29,6 +29,24 @@ export function parsePositiveNumberFlag(flag: string, value: string | undefined)
   return n;
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+
+/**
+ * A size in bytes ≥ 1: an integer, optionally followed by K, M or G (powers of 1024; `KB`, `KiB` mean the
+ * same); `undefined` when the flag was not given.
+ */
+export function parseByteSizeFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\s*(?:([kmg])(?:i?b)?|b)?$/i.exec(value.trim());
+  const n = m ? Number(m[1]) * BYTE_UNITS[(m[2] ?? '').toLowerCase()] : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(
+      `${flag} must be a size in bytes ≥ 1, optionally with K, M or G (e.g. 512M), got "${value}".`,
+    );
+  }
+  return n;
+}
+
 export interface Shard {
   index: number;
   count: number;
