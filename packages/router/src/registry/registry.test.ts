@@ -86,4 +86,25 @@ describe('loadRouterPlugin', () => {
     );
     expect(registry.has('broken')).toBe(false);
   });
+
+  it('loads CommonJS plugins and any existing path, and names the real cause of a failed import', async () => {
+    const registry = createRouterRegistry();
+    const [cjs] = await loadRouterPlugin(fixture('cjs_plugin.cjs'), { registry });
+    expect(cjs.name).toBe('cjs-router');
+    const { relative } = await import('node:path');
+    const folder = relative(process.cwd(), fixture('folder_plugin'));
+    expect(folder.startsWith('.')).toBe(false); // looks like a package name, exists as a folder
+    const [fromFolder] = await loadRouterPlugin(folder, { registry });
+    expect(fromFolder.name).toBe('folder-router');
+    await expect(loadRouterPlugin(fixture('missing_dependency_plugin.js'), { registry })).rejects.toThrow(
+      /: its import failed: Cannot find package 'moevl-a-package-that-does-not-exist'/,
+    );
+  });
+
+  it('gives up on an import that never settles, with one sentence', async () => {
+    const registry = createRouterRegistry();
+    await expect(
+      loadRouterPlugin(fixture('never_settles_plugin.js'), { registry, timeoutMs: 300 }),
+    ).rejects.toThrow(/never_settles_plugin\.js": its import did not finish within 0\.3 s/);
+  });
 });
