@@ -4,9 +4,9 @@
 //   npm run bench -w @moevl/core            (all backends)
 //   MOEVL_BENCH_BACKENDS=wasm npm run bench -w @moevl/core
 import * as tf from '@tensorflow/tfjs';
-import { availableBackends, TransformerBlock, useBackend } from '@moevl/core';
-import { writeFileSync } from 'node:fs';
+import { availableBackends, matmulPath, TransformerBlock, useBackend } from '@moevl/core';
 import { cpus, totalmem } from 'node:os';
+import { writeResultsSection } from './results_md.mjs';
 
 const ORT_CEILING_GFLOPS = 450; // onnxruntime-node, 2 threads, fp32 (REFERENCE.md §0)
 
@@ -65,31 +65,31 @@ for (const backend of backends) {
     ? { batch: 1, tokens: 50, dim: 192, heads: 3 }
     : { batch: 8, tokens: 197, dim: 384, heads: 6 };
   const blk = blockStep(shape);
-  const row = { backend, ...mm, shape, ...blk };
+  const row = { backend, matmul: matmulPath().name, ...mm, shape, ...blk };
   rows.push(row);
   console.log(
-    `${backend.padEnd(10)} MatMul ${mm.n}³: ${mm.gflops.toFixed(1)} GFLOP/s (${((100 * mm.gflops) / ORT_CEILING_GFLOPS).toFixed(1)}% of onnxruntime's ${ORT_CEILING_GFLOPS}) | ` +
+    `${backend.padEnd(10)} (matmul: ${row.matmul}) MatMul ${mm.n}³: ${mm.gflops.toFixed(1)} GFLOP/s (${((100 * mm.gflops) / ORT_CEILING_GFLOPS).toFixed(1)}% of onnxruntime's ${ORT_CEILING_GFLOPS}) | ` +
       `block B=${shape.batch} T=${shape.tokens} D=${shape.dim} H=${shape.heads}: fwd ${blk.fwd.toFixed(1)} ms, fwd+bwd ${blk.fwdBwd.toFixed(1)} ms`,
   );
 }
 const cpu = rows.find((r) => r.backend === 'cpu');
 const lines = [
-  '# @moevl/core engine benchmark',
+  '## Engine: MatMul and one transformer block per backend',
   '',
-  `Written by \`npm run bench -w @moevl/core\` on ${new Date().toISOString().slice(0, 10)}.`,
+  `Written by \`npm run bench -w @moevl/core\` (bench/run.mjs) on ${new Date().toISOString().slice(0, 10)}.`,
   '',
   `Machine: ${machine}. tfjs ${tf.version.tfjs}.`,
   '',
-  '| backend | MatMul n³ | GFLOP/s | × cpu | % of onnxruntime ceiling | block shape (B,T,D,H) | fwd ms | fwd+bwd ms |',
-  '|---|---|---|---|---|---|---|---|',
+  '| backend | matmul path | MatMul n³ | GFLOP/s | × cpu | % of onnxruntime ceiling | block shape (B,T,D,H) | fwd ms | fwd+bwd ms |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.backend} | ${r.n} | ${r.gflops.toFixed(1)} | ${cpu ? (r.gflops / cpu.gflops).toFixed(1) : '–'} | ${((100 * r.gflops) / ORT_CEILING_GFLOPS).toFixed(1)}% | ${r.shape.batch},${r.shape.tokens},${r.shape.dim},${r.shape.heads} | ${r.fwd.toFixed(1)} | ${r.fwdBwd.toFixed(1)} |`,
+      `| ${r.backend} | ${r.matmul} | ${r.n} | ${r.gflops.toFixed(1)} | ${cpu ? (r.gflops / cpu.gflops).toFixed(1) : '–'} | ${((100 * r.gflops) / ORT_CEILING_GFLOPS).toFixed(1)}% | ${r.shape.batch},${r.shape.tokens},${r.shape.dim},${r.shape.heads} | ${r.fwd.toFixed(1)} | ${r.fwdBwd.toFixed(1)} |`,
   ),
   '',
   `The onnxruntime-node ceiling (${ORT_CEILING_GFLOPS} GFLOP/s, 2 threads) is from REFERENCE.md §0. The cpu backend runs`,
-  'smaller shapes (MatMul 256³, block 1×50×192) to keep the run short.',
-  '',
+  'smaller shapes (MatMul 256³, block 1×50×192) to keep the run short. The wasm row runs the native matmul',
+  'path when `@moevl/native-blas` is built (see the matmul path column; `MOEVL_NATIVE=0` measures tfjs-wasm alone).',
 ];
-writeFileSync(new URL('./RESULTS.md', import.meta.url), lines.join('\n'));
-console.log('wrote bench/RESULTS.md');
+writeResultsSection('engine', lines);
+console.log('wrote the engine section of bench/RESULTS.md');
