@@ -8,3 +8,4 @@ export * from './layer.js';
 export * from './layer_norm.js';
 export * from './mlp.js';
 export * from './transformer_block.js';
+export * from './model_size.js';

@@ -99,3 +99,34 @@ export function validateLIMoEConfig(c: LIMoEConfig): LIMoEConfig {
   if (c.moe != null) moeBlockIndices(c.depth, c.moe);
   return c;
 }
+
+/**
+ * Parameters of a LIMoE config, computed from its shapes alone (no tensor is made): stems, position
+ * embeddings, blocks (attention, norms, dense MLPs or MoE experts + router), norms, projections, logit scale.
+ */
+export function estimateLIMoEParameters(c: LIMoEConfig): number {
+  const d = c.dim;
+  const h = Math.round(c.mlpRatio * d);
+  const patches = (c.imageSize / c.patchSize) ** 2;
+  const stems = c.channels * c.patchSize ** 2 * d + d + patches * d + (c.vocabSize + c.contextLength) * d;
+  const attention = 4 * d * d + 4 * d;
+  const norms = 4 * d;
+  const dense = 2 * d * h + h + d;
+  const moeBlocks = c.moe != null ? moeBlockIndices(c.depth, c.moe).length : 0;
+  const e = c.moe?.numExperts ?? 0;
+  const eh = c.moe?.hiddenDim ?? h;
+  const moe = e * (2 * d * eh + eh + d) + d * e;
+  const tower = (withMoE: boolean) =>
+    c.depth * (attention + norms) +
+    (withMoE ? moeBlocks * moe + (c.depth - moeBlocks) * dense : c.depth * dense);
+  const towers = tower(true) + (c.towers === 'two' ? tower(false) : 0);
+  return stems + towers + 4 * d + 2 * d * c.embedDim + 1;
+}
+
+/** Float32 bytes of the activations of one forward pass over `batch` examples (a rough upper bound). */
+export function estimateLIMoEActivationBytes(c: LIMoEConfig, batch: number): number {
+  const tokens = (c.imageSize / c.patchSize) ** 2 + c.contextLength;
+  const widest = Math.max(c.dim, Math.round(c.mlpRatio * c.dim), c.moe?.hiddenDim ?? 0);
+  const attention = c.numHeads * tokens * tokens;
+  return 4 * batch * c.depth * (8 * tokens * widest + attention);
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deserializeLayer, readSafetensors, serializeLayer, writeSafetensors } from '@moevl/core';
 import { checkGradients, describeEachBackend, expectNoLeakedTensors } from '@moevl/core/testing';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type LIMoEConfig, defaultLIMoEConfig } from './config.js';
 import { LIMoEModel, type TextBatch } from './limoe_model.js';
 
@@ -176,5 +176,25 @@ describeEachBackend('LIMoEModel', (backend) => {
     expect(() => new LIMoEModel(tiny({ moe: { numExperts: 4, every: 5 } }))).toThrow(
       /moe.every = 5 selects no block/,
     );
+  });
+});
+
+describe('model size before allocation', () => {
+  it('estimates the parameters of every variant exactly, and refuses a config too large to hold', async () => {
+    const { LIMOE_VARIANTS, limoeVariantConfig } = await import('../train/variants.js');
+    const { estimateLIMoEParameters } = await import('./config.js');
+    for (const v of LIMOE_VARIANTS) {
+      const c = { ...limoeVariantConfig(v, 0), vocabSize: 148 };
+      const m = new LIMoEModel(c);
+      expect(estimateLIMoEParameters(c), v).toBe(m.countParams());
+      m.dispose();
+    }
+    const t0 = Date.now();
+    expect(
+      () => new LIMoEModel({ ...limoeVariantConfig('limoe', 0), dim: 1_000_000, depth: 1000, numHeads: 1 }),
+    ).toThrow(
+      /^LIMoE model \(dim 1000000, depth 1000\) needs about [\d.]+ GiB \([\d.]+B parameters plus activations\), more than the [\d.]+ GiB this machine and engine can hold/,
+    );
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 });

@@ -8,11 +8,17 @@ import {
   type MetricValue,
   type Rng,
   TransformerBlock,
+  assertModelFits,
   l2Normalize,
 } from '@moevl/core';
 import { MoELayer } from '@moevl/router';
 import { PatchEmbedding, moeBlockIndices } from '@moevl/vision';
-import { type LIMoEConfig, validateLIMoEConfig } from './config.js';
+import {
+  type LIMoEConfig,
+  estimateLIMoEActivationBytes,
+  estimateLIMoEParameters,
+  validateLIMoEConfig,
+} from './config.js';
 import { gatherTokenPool, maskedMeanPool } from './pooling.js';
 import { TextStem } from './text_stem.js';
 
@@ -91,6 +97,12 @@ export class LIMoEModel extends Layer {
     super({ name: 'limoe', seed: config.seed });
     this.config = validateLIMoEConfig({ ...config });
     const c = this.config;
+    // Sized before any tensor exists: a config from a file can ask for more than the machine has.
+    assertModelFits(
+      `LIMoE model (dim ${c.dim}, depth ${c.depth})`,
+      estimateLIMoEParameters(c),
+      estimateLIMoEActivationBytes(c, 32),
+    );
     this.numPatches = (c.imageSize / c.patchSize) ** 2;
     this.moeBlocks = c.moe != null ? moeBlockIndices(c.depth, c.moe) : [];
     this.patchEmbed = this.addChild(
