@@ -143,8 +143,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (process.env.MOEVL_NATIVE === '1' && chosen.name === 'wasm' && matmul.kind !== 'native') {
     throw new Error(
       `MOEVL_NATIVE=1 asks for the native matmul path, but it is not available: ${matmul.reason}. ` +
-        'Install a CBLAS (Debian/Ubuntu: apt-get install libopenblas-dev), then `npm rebuild @moevl/native-blas`; ' +
-        'or unset MOEVL_NATIVE.',
+        'Install a CBLAS (Debian/Ubuntu: apt-get install libopenblas-dev), then ' +
+        '`npm rebuild @moevl/native-blas`; or unset MOEVL_NATIVE.',
     );
   }
   const report: BackendReport = {

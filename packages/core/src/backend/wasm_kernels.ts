@@ -293,9 +293,9 @@ function wrapGather(original: tf.KernelConfig): tf.KernelFunc {
 /**
  * Registers the kernels the wasm backend lacks and wraps the slow ones (and replaces the cpu backend's
  * quadratic `UnsortedSegmentSum`); puts `BatchMatMul` and `_FusedMatMul` on the native BLAS where the
- * addon is built (`matmul_kernels.ts`), the wrapped wasm kernels staying their fallback. Idempotent, and safe to call
- * before `@tensorflow/tfjs-backend-wasm` is loaded (`initBackend` calls it again after loading it). Leaves
- * alone any kernel that a later tfjs version ships.
+ * addon is built (`matmul_kernels.ts`), the wrapped wasm kernels staying their fallback. Idempotent, and safe
+ * to call before `@tensorflow/tfjs-backend-wasm` is loaded (`initBackend` calls it again after loading it).
+ * Leaves alone any kernel that a later tfjs version ships.
  */
 export function registerWasmKernels(): void {
   const cpuSegmentSum = tf.getKernel('UnsortedSegmentSum', 'cpu');
