@@ -58,6 +58,10 @@ describe('zero-shot CLI', () => {
       '--strict',
       '--quiet',
       '--router-plugin',
+      '--eval-capacity-factor',
+      '--check-router',
+      '--dataset-name',
+      '--max-image-bytes',
     ]) {
       expect(out).toContain(flag);
     }
@@ -151,6 +155,21 @@ describe('zero-shot CLI', () => {
       [
         ['eval', '--model', 'builtin:nope', '--data', 'fashion-mnist'],
         /--model builtin:nope: (Unknown builtin model "nope"|No builtin models are installed)/,
+      ],
+      // Negative numbers get the flag's own sentence, not parseArgs' "argument is ambiguous".
+      [
+        ['eval', '--model', 'm', '--data', 'fashion-mnist', '--limit', '-5'],
+        /^zero-shot: --limit must be an integer ≥ 1, got "-5"\.$/m,
+      ],
+      [['train-limoe', '--steps', '-3'], /^zero-shot: --steps must be an integer ≥ 1, got "-3"\.$/m],
+      [
+        ['eval', '--model', 'm', '--data', 'fashion-mnist', '--eval-capacity-factor', '-1'],
+        /--eval-capacity-factor must be a number > 0, got "-1"/,
+      ],
+      // A work dir that is a file is found before anything runs.
+      [
+        ['eval', '--model', 'm', '--data', 'fashion-mnist', '--work-dir', '/etc/hostname'],
+        /^zero-shot: --work-dir: \/etc\/hostname is a file, not a folder; pass a folder path\.$/m,
       ],
     ];
     for (const [argv, message] of cases) {

@@ -15,6 +15,27 @@ function wantsHelp(args: readonly string[]): boolean {
 }
 
 /**
+ * `--limit -5` → `--limit=-5`: node's parseArgs reads a value starting with a dash as a missing value and
+ * says so in three lines ("argument is ambiguous …"); joined, the flag's own check gives the usual
+ * one-sentence message ("--limit must be an integer ≥ 1, got "-5"."). Only negative numbers are joined.
+ */
+export function joinNegativeNumbers(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = args[i + 1];
+    if (a === '--') return [...out, ...args.slice(i)];
+    if (/^--[a-z][\w-]*$/.test(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+/**
  * Runs the CLI and returns the exit code (the bin sets process.exitCode; tests call this directly).
  * Every failure becomes one message on stderr: exit 2 for usage and input mistakes, 1 for a task that
  * failed. A stack trace is printed only with ZERO_SHOT_DEBUG=1, since for users it is noise.
@@ -54,7 +75,7 @@ export async function main(
       io.out.write(command.help + '\n');
       return 0;
     }
-    return await command.run(rest, io);
+    return await command.run(joinNegativeNumbers(rest), io);
   } catch (err) {
     const { exitCode, message, showHelpHint } = classifyError(err);
     io.err.write(`zero-shot: ${message}\n`);

@@ -131,19 +131,26 @@ export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResu
   const backend = await startBackend({ backend: plan.backend });
   log(`backend: ${backend.backend}`);
   await loadRouterPlugins(plan.routerPlugins);
-  const data = await resolveData(plan);
-  log(data.summary);
-  const model = await resolveModel(plan.model, {
-    dtype: plan.dtype,
-    evalRouting: plan.evalRouting,
-    digestCacheDir: plan.cacheDir,
-  });
-  const progress = phaseProgress(io.err, plan.quiet);
   const controller = new AbortController();
   const release = stopOnSignals(() => {
     log('\nstopping after the current batch (press Ctrl-C again to quit at once)…');
     controller.abort();
   });
+  let data: ResolvedData;
+  let model: ResolvedModel;
+  try {
+    data = await resolveData({ ...plan, signal: controller.signal });
+    log(data.summary);
+    model = await resolveModel(plan.model, {
+      dtype: plan.dtype,
+      evalRouting: plan.evalRouting,
+      digestCacheDir: plan.cacheDir,
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const progress = phaseProgress(io.err, plan.quiet);
   try {
     const { classNames, templates } = promptSetup(plan, model, data);
     log(

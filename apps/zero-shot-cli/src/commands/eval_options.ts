@@ -13,7 +13,7 @@ import {
   parsePositiveNumberFlag,
   parseShardFlag,
 } from '../flags/numbers.js';
-import { checkWritableFile, resolveWorkDir } from '../flags/paths.js';
+import { checkWritableFile, checkWritableFolder, resolveWorkDir } from '../flags/paths.js';
 import { type TemplatesChoice, resolveTemplatesFlag } from '../flags/templates.js';
 import { readListFile } from '../flags/list_files.js';
 import { COMMON_OPTIONS, parseBackendFlag } from './common.js';
@@ -169,6 +169,14 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
       evalCapacityFactor: capacityFactor ?? null,
     },
   });
+  if (workDir !== undefined) {
+    await checkWritableFolder(
+      flags['work-dir'] !== undefined ? '--work-dir' : `the work dir ${workDir} (derived from --out)`,
+      workDir,
+    );
+  }
+  if (cacheDir !== null && flags['cache-dir'] !== undefined)
+    await checkWritableFolder('--cache-dir', cacheDir);
   if (resume && workDir === undefined) {
     throw new UsageError(
       '--resume needs a work dir to continue from; pass --work-dir DIR or --out FILE (with --no-cache none is derived).',

@@ -22,6 +22,8 @@ export interface DataFlags {
   threads?: number;
   /** Image files larger than this are skipped without being read (`--max-image-bytes`). */
   maxImageBytes?: number;
+  /** The evaluation's stop signal: a batch being read stops at once on Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 export interface ResolvedData {
@@ -72,7 +74,11 @@ export async function resolveData(flags: DataFlags): Promise<ResolvedData> {
     subset: flags.subset,
   });
   return {
-    source: imageDatasetSource(ds, { concurrency: flags.threads, maxImageBytes: flags.maxImageBytes }),
+    source: imageDatasetSource(ds, {
+      concurrency: flags.threads,
+      maxImageBytes: flags.maxImageBytes,
+      signal: flags.signal,
+    }),
     classNames: ds.classNames,
     summary: ds.summary(),
     isFashionMnist: false,

@@ -33,6 +33,38 @@ export async function checkWritableFile(flag: string, path: string): Promise<str
   return abs;
 }
 
+/**
+ * Fails unless `path` is, or can be created as, a writable folder: not a file, and its nearest existing
+ * ancestor a writable folder. `what` names it in messages (`--work-dir`, `the work dir … (from --out)`).
+ */
+export async function checkWritableFolder(what: string, path: string): Promise<string> {
+  const abs = resolve(path);
+  let probe = abs;
+  for (;;) {
+    const info = await stat(probe).catch(() => undefined);
+    if (info !== undefined) {
+      if (!info.isDirectory()) {
+        const why =
+          probe === abs
+            ? `${abs} is a file, not a folder`
+            : `${probe} is a file, so ${abs} cannot be created`;
+        throw new InputError(`${what}: ${why}; pass a folder path.`);
+      }
+      try {
+        await access(probe, constants.W_OK);
+      } catch {
+        throw new InputError(
+          `${what}: cannot write in ${probe} (permission denied); choose a writable folder.`,
+        );
+      }
+      return abs;
+    }
+    const parent = dirname(probe);
+    if (parent === probe) return abs;
+    probe = parent;
+  }
+}
+
 /** Where built zero-shot classifiers are cached: `$XDG_CACHE_HOME/moevl/classifiers` or `~/.cache/...`. */
 export function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');

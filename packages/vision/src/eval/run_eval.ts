@@ -154,7 +154,14 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
         progress('images', done.size, items.length);
         for (let b = 0; b < batches.length; b++) {
           if (signal?.aborted) throw aborted(done.size, items.length, options.workDir, signal);
-          const got: EvalSourceBatch = await next!;
+          let got: EvalSourceBatch;
+          try {
+            got = await next!;
+          } catch (err) {
+            // A read stopped by the signal: the same message as a stop between batches.
+            if (signal?.aborted) throw aborted(done.size, items.length, options.workDir, signal);
+            throw err;
+          }
           next = b + 1 < batches.length ? load(batches[b + 1].indices) : null;
           let record: BatchRecord;
           try {
