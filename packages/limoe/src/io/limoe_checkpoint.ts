@@ -60,9 +60,29 @@ export async function loadLIMoE(path: string): Promise<LoadedLIMoE> {
         `${path}: the LIMoE metadata (config, tokenizer) is not valid JSON; the file is damaged.`,
       );
     }
-    const model = new LIMoEModel(validateLIMoEConfig(config));
-    model.loadWeights(tensors, { source: path });
-    return { model, tokenizer: BpeTokenizer.fromJSON(tokenizerJson), metadata: extra };
+    // Checked before any tensor exists, so a damaged file fails here, naming itself, not at the first batch.
+    const { imageMean, imageStd } = extra ?? ({} as LIMoEMetadata);
+    if (!(Number.isFinite(imageMean) && Number.isFinite(imageStd) && imageStd > 0)) {
+      throw new Error(
+        `${path}: the model file has no valid image normalisation (imageMean ${String(imageMean)}, ` +
+          `imageStd ${String(imageStd)} in its metadata); it was not written by saveLIMoE or is damaged.`,
+      );
+    }
+    let validated: LIMoEConfig;
+    try {
+      validated = validateLIMoEConfig(config);
+    } catch (err) {
+      throw new Error(`${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const tokenizer = BpeTokenizer.fromJSON(tokenizerJson);
+    const model = new LIMoEModel(validated);
+    try {
+      model.loadWeights(tensors, { source: path });
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return { model, tokenizer, metadata: extra };
   } finally {
     tf.dispose(Object.values(tensors));
   }

@@ -165,7 +165,7 @@ export class LIMoEModel extends Layer {
       truncatedNormal: 0.02,
     });
     this.logitScaleVar = this.addWeight('logit_scale', [], 'zeros');
-    this.logitScaleVar.assign(tf.scalar(this.config.logitScaleInit));
+    tf.tidy(() => this.logitScaleVar.assign(tf.scalar(this.config.logitScaleInit)));
   }
 
   /** ln of the contrastive temperature inverse (a trainable scalar). */

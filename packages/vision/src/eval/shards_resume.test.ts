@@ -101,6 +101,11 @@ describe('shards', () => {
     fails([parts[0], parts[1], await run(2, { modelId: 'other' })], /disagrees with part 0 on model/);
     fails([parts[0], parts[1], await run(2, { seed: 6 })], /disagrees with part 0 on sampling/);
     fails([parts[0], single], /disagrees with part 0 on sampling/);
+    // Another dataset with the same name and counts (other images, or other labels): its item list differs.
+    const otherData = { ...parts[2], hashes: { ...parts[2].hashes, items: 'another item list' } };
+    fails([parts[0], parts[1], otherData], /disagrees with part 0 on itemsHash/);
+    const otherWeights = { ...parts[2], hashes: { ...parts[2].hashes, model: 'another model file' } };
+    fails([parts[0], parts[1], otherWeights], /disagrees with part 0 on modelHash/);
     const overlapping = { ...parts[2], predictions: [...parts[2].predictions, parts[0].predictions[0]] };
     fails([parts[0], parts[1], overlapping], /item \d+ \(.*\) is in both part 0 \(shard 0\/3\) and part 2/);
   });
