@@ -5,7 +5,7 @@
 //   node experiments/limoe/train.mjs --variant limoe --steps 1400 --out experiments/limoe/runs/limoe-s0
 //   variants: limoe | dense | limoe-no-entropy | two-tower
 // Resume an interrupted run by repeating the command with --resume.
-import { initBackend } from '@moevl/core';
+import { initBackend, matmulPath } from '@moevl/core';
 import {
   FASHION_CAPTION_NAMES,
   FASHION_MNIST_MEAN,
@@ -94,6 +94,7 @@ const summary = {
   trainRoutingSuccessText: meanOf('routingSuccessText'),
   parameters: result.model.countParams(),
   backend: backend.backend,
+  matmul: matmulPath().name,
 };
 writeFileSync(join(out, 'train.json'), JSON.stringify(summary, null, 2) + '\n');
 console.log(JSON.stringify(summary, null, 2));

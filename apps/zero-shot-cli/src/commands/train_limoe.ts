@@ -13,6 +13,7 @@ import { InputError } from '../errors.js';
 import { parseChoiceFlag, parseIntegerFlag, parsePositiveNumberFlag } from '../flags/numbers.js';
 import { duration, toJson } from '../render/format.js';
 import { LIMOE_VARIANTS, limoeVariantConfig } from '@moevl/limoe';
+import { matmulPath } from '@moevl/core';
 import { COMMON_OPTIONS, type IO, logger, startBackend } from './common.js';
 
 export const TRAIN_LIMOE_HELP = `zero-shot train-limoe — train a LIMoE image-text model on Fashion-MNIST
@@ -152,6 +153,7 @@ export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<numb
     seconds,
     tokensPerSecond: Number.isFinite(result.tokensPerSecond) ? result.tokensPerSecond : null,
     backend: backend.backend,
+    matmul: matmulPath().name,
   };
   result.model.dispose();
   if (values.json) {

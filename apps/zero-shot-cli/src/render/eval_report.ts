@@ -28,6 +28,7 @@ export function evalResultJson(r: ZeroShotEvalResult): Record<string, unknown> {
     hashes: rest.hashes,
     warnings: rest.warnings,
     routing: rest.routing ?? null,
+    engine: rest.engine ?? null,
   };
 }
 
@@ -74,6 +75,9 @@ export function formatEvalReport(r: ZeroShotEvalResult, title = 'zero-shot evalu
         : 'n/a (no image embedded in this run)',
     ],
     ['wall time', `${duration(r.timing.seconds)} (${classifierTime(r)})`],
+    ...(r.engine
+      ? ([['engine', `${r.engine.backend}; matmul: ${r.engine.matmul}`]] as Array<[string, string]>)
+      : []),
     ['skipped', r.counts.skipped === 0 ? 'none' : `${count(r.counts.skipped)} unreadable file(s)`],
   );
   const lines = [`${title}: top-1 ${percent(r.metrics.top1)}`, formatRows(rows)];

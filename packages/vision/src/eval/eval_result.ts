@@ -72,4 +72,6 @@ export interface ZeroShotEvalResult {
   warnings: string[];
   /** MoE models: the routing at evaluation and its success rates on this run's inputs. */
   routing?: RoutingReport;
+  /** The TensorFlow.js backend and the matmul path the run used (`native OpenBLAS …`, `wasm XNNPACK …`). */
+  engine?: { backend: string; matmul: string };
 }

@@ -1,4 +1,5 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { matmulPath } from '@moevl/core';
 import type { ImageTextModel } from '../model/image_text_model.js';
 import { zeroShotLogits } from '../zeroshot/evaluate.js';
 import { loadOrBuildClassifier } from './classifier_cache.js';
@@ -221,6 +222,7 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
       hashes,
       warnings,
       ...(model.routing && { routing: model.routing.report() }),
+      engine: { backend: tf.getBackend(), matmul: matmulPath().name },
     };
   } finally {
     await store?.close();
