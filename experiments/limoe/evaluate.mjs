@@ -58,9 +58,22 @@ const layerMeans = (analysis) => {
   };
 };
 
+/** Step time summed over the whole run from its log (a resumed run's train.json covers only its last part). */
+function stepSeconds(dir) {
+  try {
+    const lines = readFileSync(join(dir, 'checkpoints', 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const steps = lines.map((l) => JSON.parse(l)).filter((r) => typeof r.ms === 'number');
+    return { steps: steps.length, seconds: steps.reduce((a, r) => a + r.ms, 0) / 1000 };
+  } catch {
+    return null;
+  }
+}
+
 for (const dir of dirs) {
   const name = basename(dir);
-  const train = JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8'));
+  const train = { ...JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8')), stepTime: stepSeconds(dir) };
   const { model, tokenizer, metadata } = await loadLIMoE(join(dir, 'model.safetensors'));
   const itm = new LIMoEImageTextModel(model, tokenizer, metadata, { name });
   const t0 = Date.now();

@@ -39,7 +39,7 @@ for (const v of variants) {
   console.log(
     `| ${v} | ${rs.map((r) => r.seed).join(', ')} | ${rs.map((r) => pct(r.metrics.top1)).join(', ')} | ` +
       `${pct(mean(rs.map((r) => r.metrics.top1)))} | ${pct(mean(rs.map((r) => r.metrics.top5)))} | ` +
-      `${(rs[0].train.parameters / 1e6).toFixed(2)}M | ${(mean(rs.map((r) => r.train.trainSeconds)) / 60).toFixed(1)} | ${routing} |`,
+      `${(rs[0].train.parameters / 1e6).toFixed(2)}M | ${(mean(rs.map((r) => r.train.stepTime?.seconds ?? r.train.trainSeconds)) / 60).toFixed(1)} | ${routing} |`,
   );
 }
 
