@@ -11,7 +11,7 @@ export interface CumsumOptions {
 /**
  * Cumulative sum with a correct gradient on every axis. tfjs 4.22's own `cumsum` gradient transposes its
  * result once too often, which gives a silently wrong gradient on axis 0 of a square matrix and a shape
- * error otherwise (REFERENCE.md §0). The gradient of a cumsum is the cumsum of `dy` in the other
+ * error otherwise (docs/reference.md §0). The gradient of a cumsum is the cumsum of `dy` in the other
  * direction with the same exclusivity.
  */
 function cumsum_<T extends tf.Tensor>(x: T, axis = 0, options: CumsumOptions = {}): T {

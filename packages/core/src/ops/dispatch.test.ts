@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { checkGradients, describeEachBackend, expectNoLeakedTensors } from '../testing/index.js';
 import { bufferSlot, combineTokens, combineWeights, dispatchMask, dispatchTokens } from './dispatch.js';
 
-// vmoe's dispatch example (REFERENCE.md §1), vanilla assignment: (expert, position) per choice with C = 2.
+// vmoe's dispatch example (docs/reference.md §1), vanilla assignment: (expert, position) per choice with C = 2.
 // Positions ≥ C are dropped.
 const EXPERT = [
   [0, 2],

@@ -7,7 +7,7 @@ import { l2Normalize } from './l2_normalize.js';
 import { logsumexp } from './logsumexp.js';
 import { stopGradient } from './stop_gradient.js';
 
-// Gates from vmoe's routing tests (REFERENCE.md §1), used for the golden values below.
+// Gates from vmoe's routing tests (docs/reference.md §1), used for the golden values below.
 const GATES = [
   [0.5, 0.4, 0.1],
   [0.3, 0.3, 0.4],
@@ -17,7 +17,7 @@ const GATES = [
 
 describeEachBackend('logsumexp', () => {
   it('matches ST-MoE z-loss golden value and survives huge and −∞ inputs', () => {
-    // z-loss golden (REFERENCE.md §1): mean(lse([[1,2,3],[0,0,0]])²) = 6.409364
+    // z-loss golden (docs/reference.md §1): mean(lse([[1,2,3],[0,0,0]])²) = 6.409364
     const z = tf.mean(
       tf.square(
         logsumexp(

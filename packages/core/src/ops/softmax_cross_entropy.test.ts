@@ -30,7 +30,7 @@ describeEachBackend('softmaxCrossEntropy', () => {
     tf.dispose([logits, labels]);
   });
 
-  it('gives the open_clip ClipLoss golden value 1.1912904354682028 (REFERENCE.md §2)', () => {
+  it('gives the open_clip ClipLoss golden value 1.1912904354682028 (docs/reference.md §2)', () => {
     const i = l2Normalize(
       tf.tensor2d([
         [1, 0],

@@ -21,7 +21,7 @@ function jsClip(img: number[][], txt: number[][], s: number, targets?: number[][
 }
 
 describeEachBackend('contrastive losses', () => {
-  it('ClipLoss golden value 1.1912904354682028 (open_clip ClipLoss, REFERENCE.md §2)', () => {
+  it('ClipLoss golden value 1.1912904354682028 (open_clip ClipLoss, docs/reference.md §2)', () => {
     const loss = clipLoss(
       tf.tensor2d([
         [1, 0],

@@ -40,7 +40,7 @@ export const LIMOE_DEFAULT_ROUTER: RouterSpec = {
     batchPriority: true,
     capacityFactor: 1.05,
     // V-MoE evaluates at cf 4; on a CPU every slot costs compute, and 2 already keeps routing success
-    // near 1 for top-1, so 2 is the default here (REFERENCE.md: "larger at eval").
+    // near 1 for top-1, so 2 is the default here (docs/reference.md: "larger at eval").
     evalCapacityFactor: 2,
     importanceWeight: 0.005,
     loadWeight: 0.005,

@@ -36,7 +36,7 @@ type Outputs = Record<string, Tensor | undefined>;
 
 /**
  * An {@link ImageTextModel} backed by transformers.js's ONNX Runtime sessions. Images arrive already
- * preprocessed by this package (REFERENCE.md §5: transformers.js's own image processor resizes with
+ * preprocessed by this package (docs/reference.md §5: transformers.js's own image processor resizes with
  * different pixel alignment than PIL), texts are tokenised with the model's tokenizer, and both come back
  * L2-normalised as tf tensors. Large inputs run in batches of `batchSize` so memory stays bounded.
  */

@@ -5,7 +5,7 @@
 export type ResampleFilter = 'nearest' | 'box' | 'bilinear' | 'hamming' | 'bicubic' | 'lanczos';
 
 /**
- * How an image becomes a model input. Defaults are OpenAI CLIP's (REFERENCE.md §5): shortest side to 224
+ * How an image becomes a model input. Defaults are OpenAI CLIP's (docs/reference.md §5): shortest side to 224
  * with antialiased bicubic, center crop 224, /255, CLIP mean/std, NCHW float32.
  */
 export interface PreprocessConfig {

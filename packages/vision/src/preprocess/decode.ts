@@ -8,7 +8,7 @@ import { MODE_CHANNELS, type PilImage, type PilMode } from './pil_image.js';
 /**
  * sharp input options that make libvips decode like `PIL.Image.open`:
  * - `ignoreIcc`: PIL never applies embedded ICC profiles (a profile changed one photo's mean error from
- *   0.0015 to 0.08 in normalised units, REFERENCE.md §5);
+ *   0.0015 to 0.08 in normalised units, docs/reference.md §5);
  * - `autoOrient: false`: PIL's CLIP transform does not apply EXIF orientation (no `exif_transpose`);
  * - first page/frame only (GIF, TIFF), as `Image.open` without `seek`;
  * - `failOn: 'warning'`: a truncated file is an error, like PIL's default

@@ -9,7 +9,7 @@ import { rankPredictions } from './rank_predictions.js';
 export interface ZeroShotEvalMetrics {
   /** Fraction of evaluated images whose best class is the label; null when none was evaluated. */
   top1: number | null;
-  /** Label among the 5 best; null with fewer than 5 allowed classes (REFERENCE.md §5: never NaN). */
+  /** Label among the 5 best; null with fewer than 5 allowed classes (docs/reference.md §5: never NaN). */
   top5: number | null;
   /** Mean of `perClassRecall` over classes that have images (balanced accuracy). */
   meanPerClassRecall: number | null;
