@@ -38,6 +38,20 @@ describe('loadTransformersClip errors', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+  it('names the file when the text and vision graphs are swapped', async () => {
+    const dir = brokenCopy(root, 'swapped');
+    const [text, vision] = ['onnx/text_model.onnx', 'onnx/vision_model.onnx'].map((f) => path.join(dir, f));
+    cpSync(text, `${text}.tmp`);
+    cpSync(vision, text);
+    cpSync(`${text}.tmp`, vision);
+    rmSync(`${text}.tmp`);
+    const e = await loadError(dir, { combined: false });
+    expect(e.message).toBe(
+      `${dir}/onnx/text_model.onnx takes the inputs pixel_values, not input_ids; the text and vision graphs ` +
+        'look swapped — check which file is which.',
+    );
+  });
+
   it('names a missing folder', async () => {
     const missing = path.join(root, 'no-such-model');
     const e = await loadError(missing);

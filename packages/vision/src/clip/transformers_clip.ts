@@ -138,6 +138,7 @@ async function loadLocal(
     });
     return { config, preprocess, tokenizer, graphs };
   } catch (e) {
+    if (e instanceof ClipLoadError) throw e; // already names the file
     throw new ClipLoadError(`Failed to load the CLIP model in ${dir}: ${describeError(e)}`, dir, {
       cause: e,
     });
@@ -212,8 +213,11 @@ async function loadModelParts(
 ): Promise<{ tokenizer: PreTrainedTokenizer; graphs: ClipGraphs }> {
   const modelOpts = { ...opts, dtype };
   const tokenizer = await AutoTokenizer.from_pretrained(id, opts);
+  const files = clipOnnxFiles(dtype);
   if (layout === 'combined') {
-    return { tokenizer, graphs: { layout, model: await CLIPModel.from_pretrained(id, modelOpts) } };
+    const model = await CLIPModel.from_pretrained(id, modelOpts);
+    await checkGraphInputs(model, id, files.combined, ['input_ids', 'pixel_values']);
+    return { tokenizer, graphs: { layout, model } };
   }
   const settled = await Promise.allSettled([
     CLIPTextModelWithProjection.from_pretrained(id, modelOpts),
@@ -226,7 +230,44 @@ async function loadModelParts(
     await Promise.allSettled(ok.map((r) => r.value.dispose()));
     throw failed.reason;
   }
-  return { tokenizer, graphs: { layout, text: ok[0].value, vision: ok[1].value } };
+  const [text, vision] = [ok[0].value, ok[1].value];
+  try {
+    await checkGraphInputs(text, id, files.text, ['input_ids']);
+    await checkGraphInputs(vision, id, files.vision, ['pixel_values']);
+  } catch (err) {
+    await Promise.allSettled([text.dispose(), vision.dispose()]);
+    throw err;
+  }
+  return { tokenizer, graphs: { layout, text, vision } };
+}
+
+/**
+ * A graph that lacks the inputs its role needs (the text and vision files swapped, or another model's
+ * graph) fails here, naming the file, instead of at the first batch with ONNX Runtime's "Missing the
+ * following inputs: pixel_values".
+ */
+async function checkGraphInputs(
+  model: PreTrainedModel,
+  id: string,
+  file: string,
+  needs: string[],
+): Promise<void> {
+  const inputs: string[] = Object.values(model.sessions ?? {}).flatMap(
+    (session) => ((session as { inputNames?: string[] }).inputNames ?? []) as string[],
+  );
+  if (inputs.length === 0) return; // a runtime that does not expose input names: nothing to check
+  const missing = needs.filter((n) => !inputs.includes(n));
+  if (missing.length === 0) return;
+  const swapped =
+    (needs.includes('input_ids') && inputs.includes('pixel_values')) ||
+    (needs.includes('pixel_values') && inputs.includes('input_ids'));
+  throw new ClipLoadError(
+    `${id}/${file} takes the inputs ${inputs.join(', ')}, not ${missing.join(', ')}` +
+      (swapped
+        ? '; the text and vision graphs look swapped — check which file is which.'
+        : "; it is not this role's graph."),
+    `${id}/${file}`,
+  );
 }
 
 /**
