@@ -13,6 +13,7 @@ export * from './grayscale_source.js';
 export * from './image_dataset_source.js';
 export * from './merge.js';
 export * from './predictions_csv.js';
+export * from './prepare_classifier.js';
 export * from './result_files.js';
 export * from './run_eval.js';
 export * from './sampling.js';

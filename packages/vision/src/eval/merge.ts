@@ -14,8 +14,53 @@ function fail(message: string): never {
   throw new ZeroShotEvalError(message, { code: 'merge' });
 }
 
-function describe(part: ZeroShotEvalResult, k: number): string {
-  return part.shard ? `part ${k} (shard ${part.shard.index}/${part.shard.count})` : `part ${k}`;
+/** How the merge names parts in its messages: their file names when given, else `part k`. */
+export interface MergeOptions {
+  /** One name per part (the files they were read from), used in every message. */
+  names?: readonly string[];
+}
+
+/** Which shard indices a set of shard results covers, and which are missing or given more than once. */
+export interface ShardCoverage {
+  /** The shard count of the first shard result (0 when none is a shard). */
+  count: number;
+  /** Indices present at least once, ascending. */
+  present: number[];
+  /** Indices in [0, count) that no part holds, ascending. */
+  missing: number[];
+  /** Indices held by more than one part, with the positions of those parts. */
+  duplicates: Array<{ index: number; parts: number[] }>;
+}
+
+/**
+ * What `shards` (each part's `shard`, undefined for an unsharded result) cover. The count is the first
+ * shard's: parts with another count are of another run, which `mergeZeroShotResults` reports as such.
+ */
+export function shardCoverage(
+  shards: ReadonlyArray<{ index: number; count: number } | undefined>,
+): ShardCoverage {
+  const count = shards.find((s) => s !== undefined)?.count ?? 0;
+  const holders = new Map<number, number[]>();
+  shards.forEach((s, k) => {
+    if (s === undefined) return;
+    const list = holders.get(s.index) ?? [];
+    list.push(k);
+    holders.set(s.index, list);
+  });
+  const present = [...holders.keys()].sort((a, b) => a - b);
+  return {
+    count,
+    present,
+    missing: Array.from({ length: count }, (_, i) => i).filter((i) => !holders.has(i)),
+    duplicates: present
+      .filter((i) => holders.get(i)!.length > 1)
+      .map((index) => ({ index, parts: holders.get(index)! })),
+  };
+}
+
+/** `0/4, 2/4` — shard indices as `--shard` writes them. */
+export function formatShardList(indices: readonly number[], count: number): string {
+  return indices.map((i) => `${i}/${count}`).join(', ');
 }
 
 /** Fields every shard of one run shares; a difference means the parts come from different runs. */
@@ -40,39 +85,73 @@ function sharedFields(r: ZeroShotEvalResult): Record<string, unknown> {
   };
 }
 
-/** Combines shard results (or their JSON files read with readEvalResult) into the full metrics. */
-export function mergeZeroShotResults(parts: ZeroShotEvalResult[]): ZeroShotEvalResult {
-  if (parts.length === 0) fail('mergeZeroShotResults: no results given.');
-  const first = parts[0];
-  const reference = sharedFields(first);
-  parts.forEach((part, k) => {
-    const fields = sharedFields(part);
-    for (const [field, value] of Object.entries(reference)) {
-      if (JSON.stringify(fields[field]) !== JSON.stringify(value)) {
-        fail(
-          `${describe(part, k)} disagrees with part 0 on ${field} ` +
-            `(${JSON.stringify(fields[field])} vs ${JSON.stringify(value)}): they are not shards of one run.`,
-        );
-      }
-    }
+/** A value for a message: its JSON, cut short (hashes and sampling objects can be long). */
+function short(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/**
+ * Parts of more than one run: every group of parts that agree, with the values on which the groups
+ * differ, so one stale file among fifty is named as such rather than as "disagrees with part 0".
+ */
+function checkOneRun(parts: readonly ZeroShotEvalResult[], name: (k: number) => string): void {
+  const fields = parts.map(sharedFields);
+  const groups: Array<{ fields: Record<string, unknown>; parts: number[] }> = [];
+  fields.forEach((f, k) => {
+    const key = JSON.stringify(f);
+    const group = groups.find((g) => JSON.stringify(g.fields) === key);
+    if (group) group.parts.push(k);
+    else groups.push({ fields: f, parts: [k] });
   });
+  if (groups.length === 1) return;
+  const differing = Object.keys(fields[0]).filter(
+    (field) => new Set(groups.map((g) => JSON.stringify(g.fields[field]))).size > 1,
+  );
+  const lines = groups.map((g) => {
+    const values = differing.map((field) => `${field} ${short(g.fields[field])}`).join(', ');
+    return `${g.parts.map(name).join(', ')} ${g.parts.length === 1 ? 'has' : 'have'} ${values}`;
+  });
+  fail(
+    `the parts are not shards of one run: they come from ${groups.length} runs that differ on ` +
+      `${differing.join(', ')}: ${lines.join('; ')}.`,
+  );
+}
+
+/**
+ * Combines shard results (or their JSON files read with readEvalResult) into the full metrics. Every
+ * problem found is named by shard index (and by file, with `options.names`): all missing and duplicate
+ * shards at once, and every part of another run.
+ */
+export function mergeZeroShotResults(
+  parts: ZeroShotEvalResult[],
+  options: MergeOptions = {},
+): ZeroShotEvalResult {
+  if (parts.length === 0) fail('mergeZeroShotResults: no results given.');
+  const label = (k: number) => options.names?.[k] ?? `part ${k}`;
+  const describe = (k: number) =>
+    parts[k].shard ? `${label(k)} (shard ${parts[k].shard!.index}/${parts[k].shard!.count})` : label(k);
+  const first = parts[0];
+  checkOneRun(parts, describe);
 
   if (parts.length > 1 || first.shard) {
-    const unsharded = parts.findIndex((p) => !p.shard);
-    if (unsharded >= 0)
-      fail(`part ${unsharded} is not a shard result; only shards of one run can be merged.`);
-    const count = first.shard!.count;
-    const seen = new Map<number, number>();
-    parts.forEach((part, k) => {
-      const index = part.shard!.index;
-      if (seen.has(index))
-        fail(`shard ${index}/${count} is given twice (parts ${seen.get(index)} and ${k}).`);
-      seen.set(index, k);
-    });
-    const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-    if (missing.length > 0) {
-      fail(`missing shard(s) ${missing.map((i) => `${i}/${count}`).join(', ')}: all ${count} are needed.`);
+    const unsharded = parts.map((p, k) => (p.shard ? -1 : k)).filter((k) => k >= 0);
+    if (unsharded.length > 0)
+      fail(
+        `${unsharded.map(label).join(', ')} ${unsharded.length === 1 ? 'is not a shard result' : 'are not shard results'}; ` +
+          'only shards of one run can be merged.',
+      );
+    const coverage = shardCoverage(parts.map((p) => p.shard));
+    const { count } = coverage;
+    const problems = coverage.duplicates.map(
+      (d) =>
+        `shard ${d.index}/${count} is given ${d.parts.length === 2 ? 'twice' : `${d.parts.length} times`} ` +
+        `(${d.parts.map(label).join(d.parts.length === 2 ? ' and ' : ', ')})`,
+    );
+    if (coverage.missing.length > 0) {
+      problems.push(`missing shard(s) ${formatShardList(coverage.missing, count)}: all ${count} are needed`);
     }
+    if (problems.length > 0) fail(`${problems.join('; ')}.`);
   }
 
   const owner = new Map<number, number>();
@@ -80,9 +159,7 @@ export function mergeZeroShotResults(parts: ZeroShotEvalResult[]): ZeroShotEvalR
     for (const entry of [...part.predictions, ...part.counts.skippedFiles]) {
       const other = owner.get(entry.index);
       if (other !== undefined) {
-        fail(
-          `item ${entry.index} (${entry.id}) is in both ${describe(parts[other], other)} and ${describe(part, k)}.`,
-        );
+        fail(`item ${entry.index} (${entry.id}) is in both ${describe(other)} and ${describe(k)}.`);
       }
       owner.set(entry.index, k);
     }

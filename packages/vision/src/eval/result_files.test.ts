@@ -99,6 +99,11 @@ describe('result files', () => {
       JSON.stringify({ ...syntheticResult(), metrics: { ...syntheticResult().metrics, top1: 3 } }),
       /metrics.top1/,
     ],
+    [
+      'a shard source that is not a name',
+      JSON.stringify({ ...syntheticResult(), shard: { index: 0, count: 2, source: 3 } }),
+      /"shard.source" is not a string/,
+    ],
   ])('names the file and the problem when it holds %s', async (_, text, problem) => {
     const file = join(await tempDir('malformed'), 'shard0.json');
     await writeFile(file, text);
@@ -107,6 +112,13 @@ describe('result files', () => {
     await expect(reading).rejects.toMatchObject({ code: 'bad-result-file', file });
     await expect(reading).rejects.toThrow(problem);
     await expect(reading).rejects.toThrow(file);
+  });
+
+  it('keeps where a shard came from (--shard auto: slurm, kubernetes, …)', async () => {
+    const file = join(await tempDir('source'), 'results-1.json');
+    const result = { ...syntheticResult(), shard: { index: 1, count: 3, source: 'slurm' } };
+    await writeEvalResult(file, result);
+    expect((await readEvalResult(file)).shard).toEqual({ index: 1, count: 3, source: 'slurm' });
   });
 
   it('says when the file does not exist', async () => {

@@ -71,6 +71,8 @@ function findProblem(value: unknown): string | null {
     ) {
       return '"shard" is not {index, count} with index < count';
     }
+    // Where --shard auto found the shard (slurm, kubernetes, …): recorded for people, ignored by merge.
+    if (s.source !== undefined && !isString(s.source)) return '"shard.source" is not a string';
   }
   const s = r.sampling;
   if (!isObject(s) || !isNatural(s.datasetItems) || !isNatural(s.selected) || !isInt(s.seed)) {

@@ -18,7 +18,7 @@ import {
   writeColourFolder,
 } from './eval.test.helpers.js';
 import { imageDatasetSource } from './image_dataset_source.js';
-import { mergeZeroShotResults } from './merge.js';
+import { formatShardList, mergeZeroShotResults, shardCoverage } from './merge.js';
 import { readEvalResult, writeEvalResult } from './result_files.js';
 import { runZeroShotEval } from './run_eval.js';
 import { workDirFiles } from './work_dir.js';
@@ -96,18 +96,60 @@ describe('shards', () => {
       expect(() => mergeZeroShotResults(p)).toThrow(ZeroShotEvalError);
       expect(() => mergeZeroShotResults(p)).toThrow(message);
     };
-    fails([parts[0], parts[2]], /missing shard\(s\) 1\/3/);
-    fails([parts[0], parts[1], parts[1]], /shard 1\/3 is given twice/);
-    fails([parts[0], parts[1], await run(2, { modelId: 'other' })], /disagrees with part 0 on model/);
-    fails([parts[0], parts[1], await run(2, { seed: 6 })], /disagrees with part 0 on sampling/);
-    fails([parts[0], single], /disagrees with part 0 on sampling/);
+    fails([parts[0], parts[2]], /missing shard\(s\) 1\/3: all 3 are needed/);
+    fails([parts[0], parts[1], parts[1]], /shard 1\/3 is given twice \(part 1 and part 2\)/);
+    // Every problem at once, by index: two duplicates and a missing shard in one message.
+    fails(
+      [parts[0], parts[0], parts[1], parts[1]],
+      /shard 0\/3 is given twice \(part 0 and part 1\); shard 1\/3 is given twice \(part 2 and part 3\); missing shard\(s\) 2\/3/,
+    );
+    fails([parts[0], parts[1], await run(2, { modelId: 'other' })], /differ on model/);
+    fails([parts[0], parts[1], await run(2, { seed: 6 })], /differ on sampling/);
+    fails([parts[0], single], /differ on sampling, shardCount/);
     // Another dataset with the same name and counts (other images, or other labels): its item list differs.
     const otherData = { ...parts[2], hashes: { ...parts[2].hashes, items: 'another item list' } };
-    fails([parts[0], parts[1], otherData], /disagrees with part 0 on itemsHash/);
+    fails([parts[0], parts[1], otherData], /differ on itemsHash/);
     const otherWeights = { ...parts[2], hashes: { ...parts[2].hashes, model: 'another model file' } };
-    fails([parts[0], parts[1], otherWeights], /disagrees with part 0 on modelHash/);
+    fails([parts[0], parts[1], otherWeights], /differ on modelHash/);
     const overlapping = { ...parts[2], predictions: [...parts[2].predictions, parts[0].predictions[0]] };
     fails([parts[0], parts[1], overlapping], /item \d+ \(.*\) is in both part 0 \(shard 0\/3\) and part 2/);
+  });
+
+  it('names every part of another run by file and shard, grouped by run', async () => {
+    const run = (index: number, extra: Partial<ZeroShotEvalOptions> = {}) =>
+      runZeroShotEval(options({ limit: 12, seed: 5, shard: { index, count: 3 }, ...extra }));
+    const one = await run(1);
+    const stale = { ...one, hashes: { ...one.hashes, model: 'older weights' } };
+    const parts = [await run(0), stale, await run(2), one];
+    const names = ['r-0.json', 'old/r-1.json', 'r-2.json', 'r-1.json'];
+    let message = '';
+    try {
+      mergeZeroShotResults(parts, { names });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('they come from 2 runs that differ on modelHash');
+    expect(message).toContain(
+      'r-0.json (shard 0/3), r-2.json (shard 2/3), r-1.json (shard 1/3) have modelHash',
+    );
+    expect(message).toContain('old/r-1.json (shard 1/3) has modelHash "older weights"');
+    // Without the stale file the same parts merge, and file names appear in coverage problems too.
+    expect(() => mergeZeroShotResults([parts[0], parts[2]], { names: ['r-0.json', 'r-2.json'] })).toThrow(
+      'missing shard(s) 1/3: all 3 are needed.',
+    );
+    expect(mergeZeroShotResults([parts[0], parts[3], parts[2]]).counts.items).toBe(12);
+  });
+
+  it('shardCoverage lists present, missing and duplicate indices of the first shard count', () => {
+    const s = (index: number, count = 4) => ({ index, count });
+    expect(shardCoverage([s(2), s(0), s(2), undefined, s(2)])).toEqual({
+      count: 4,
+      present: [0, 2],
+      missing: [1, 3],
+      duplicates: [{ index: 2, parts: [0, 2, 4] }],
+    });
+    expect(shardCoverage([undefined])).toEqual({ count: 0, present: [], missing: [], duplicates: [] });
+    expect(formatShardList([1, 3], 4)).toBe('1/4, 3/4');
   });
 });
 
