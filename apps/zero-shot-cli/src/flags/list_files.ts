@@ -1,3 +1,4 @@
+import { closest } from '@moevl/core';
 import { extname } from 'node:path';
 import { InputError } from '../errors.js';
 import { describeJsonSyntaxError } from './json_syntax.js';
@@ -42,32 +43,6 @@ function describeType(v: unknown): string {
   if (typeof v === 'object') return 'an object';
   if (typeof v === 'boolean') return 'a boolean';
   return `a ${typeof v}`;
-}
-
-/** Levenshtein distance, for the "did you mean" of a mistyped dataset name. */
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
-}
-
-/** The closest key within max(2, a third of the name) edits, ignoring case (the router registry's rule). */
-function closest(name: string, keys: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of keys) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 class Reader {

@@ -1,1 +1,2 @@
 export * from './self_check.js';
+export * from './suggest.js';

@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic_write.js';
 import { SafetensorsError } from './safetensors_error.js';
 import type { SafetensorsContents } from './safetensors_parse.js';
-import { parseSafetensors } from './safetensors_parse.js';
+import { SAFETENSORS_MAX_HEADER_BYTES, parseSafetensors } from './safetensors_parse.js';
 import { serializeSafetensors } from './safetensors_serialize.js';
 
 function describeReadError(err: unknown): string {
@@ -26,6 +26,50 @@ export async function readSafetensors(path: string): Promise<SafetensorsContents
     throw new SafetensorsError(path, describeReadError(err), { cause: err });
   }
   return parseSafetensors(bytes, path);
+}
+
+/**
+ * Reads only the header of a safetensors file (its metadata), without reading the tensor data: which
+ * model format a file is can be told from a multi-gigabyte file in microseconds. Errors as `readSafetensors`.
+ */
+export async function readSafetensorsHeader(path: string): Promise<{ metadata: Record<string, string> }> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw new SafetensorsError(path, describeReadError(err), { cause: err });
+  }
+  try {
+    const prefix = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(prefix, 0, 8, 0);
+    if (bytesRead < 8) throw new SafetensorsError(path, 'file is shorter than the 8-byte header length');
+    const length = prefix.readBigUInt64LE(0);
+    if (length > BigInt(SAFETENSORS_MAX_HEADER_BYTES)) {
+      throw new SafetensorsError(
+        path,
+        `header length ${length} exceeds the ${SAFETENSORS_MAX_HEADER_BYTES}-byte limit`,
+      );
+    }
+    const header = Buffer.alloc(Number(length));
+    const got = await handle.read(header, 0, header.length, 8);
+    if (got.bytesRead < header.length)
+      throw new SafetensorsError(path, 'header runs past the end of the file');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(header.toString('utf8'));
+    } catch (err) {
+      throw new SafetensorsError(path, `header is not valid JSON (${(err as Error).message})`, {
+        cause: err,
+      });
+    }
+    const meta = (parsed as { __metadata__?: unknown }).__metadata__ ?? {};
+    const ok =
+      typeof meta === 'object' && meta !== null && Object.values(meta).every((v) => typeof v === 'string');
+    if (!ok) throw new SafetensorsError(path, '__metadata__ must map strings to strings');
+    return { metadata: meta as Record<string, string> };
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

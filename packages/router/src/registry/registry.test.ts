@@ -3,7 +3,7 @@ import { topKRouter } from '../routers/top_k.js';
 import { checkRouterStrategy } from './check_strategy.js';
 import { loadRouterPlugin } from './load_plugin.js';
 import { createRouterRegistry } from './registry.js';
-import { closest, editDistance } from './suggest.js';
+import { closest, editDistance } from '@moevl/core';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 

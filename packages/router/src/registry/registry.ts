@@ -1,7 +1,7 @@
 import type { Router, RouterOptions, RouterSpec, RouterStrategy } from '../routers/contract.js';
 import { BUILTIN_ROUTERS } from '../routers/builtins.js';
 import { checkRouterStrategy } from './check_strategy.js';
-import { closest } from './suggest.js';
+import { closest } from '@moevl/core';
 
 export interface RouterRegistry {
   /** Adds a strategy; a name that is already taken is an error. */
