@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EVAL_TEMPLATES, FASHION_CAPTION_NAMES } from '../train/captions.js';
 
+/** How shipped models are named on the command line: `builtin:<name>`. */
+export const BUILTIN_PREFIX = 'builtin:';
+
 /** A model file that ships inside this package, addressable as `builtin:<name>`. */
 export interface BuiltinModel {
   name: string;

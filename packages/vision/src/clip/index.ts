@@ -13,3 +13,4 @@ export { DTYPE_SUFFIXES, canonicalDtype, clipOnnxFiles } from './dtypes.js';
 export type { ClipDtype, ClipOnnxFiles } from './dtypes.js';
 export { CLIP_METADATA_FILES, localClipModelFiles, resolveClipSource } from './model_source.js';
 export type { ClipSource, ClipLayout } from './model_source.js';
+export * from './clip_family.js';
