@@ -3,14 +3,10 @@ import { Rng, deriveSeed, initialize, oneHot, topK } from '@moevl/core';
 import { bufferPositions, droplessCapacity } from '../assignment/buffer_positions.js';
 import { computeCapacity } from '../assignment/capacity.js';
 import { readGates, readMask } from '../assignment/gates_input.js';
-import { importanceLoss } from '../losses/importance.js';
-import { loadLoss } from '../losses/load.js';
-import { mutualInformationLoss } from '../losses/mutual_information.js';
-import { taskGateSums } from '../losses/task_gate_sums.js';
-import { zLoss } from '../losses/z_loss.js';
-import { ratio } from '../metrics/input.js';
 import { routingMetrics } from '../metrics/routing_metrics.js';
 import type { Router, RouterContext, RouterStrategy, SparseRoutingResult } from './contract.js';
+import { taskAuxLosses } from './task_conditioned_losses.js';
+import { keptSelection, ownKSuccessRates } from './task_conditioned_metrics.js';
 import {
   TASK_CONDITIONED_ROUTER_NAME,
   type TaskConditionedRouterOptions,
@@ -171,7 +167,15 @@ export class TaskConditionedRouter implements Router {
       capacity: c,
       ...assignment
     } = this.assign(routeGates, taskIds, real, kTask, capacity);
-    const auxLosses = this.auxLosses(logits, gates, noisyLogits, taskIds, real, kTask, ctx);
+    const auxLosses = taskAuxLosses(
+      this.options,
+      this.numTasks,
+      { logits, gates, noisyLogits },
+      taskIds,
+      real,
+      kTask,
+      ctx,
+    );
     const metrics = routingMetrics({
       expertIndex: assignment.expertIndex,
       position: assignment.position,
@@ -328,106 +332,6 @@ export class TaskConditionedRouter implements Router {
       };
     });
   }
-
-  /**
-   * Weighted auxiliary losses by name; a loss with weight 0 is skipped.
-   *  - `mutualInformation` (Mod-Squad): −MI(task; expert) from the soft gate mass each task sends to each
-   *    expert over the real tokens.
-   *  - `importance`, `load` (V-MoE, as AdaMV uses them): computed PER TASK GATE over that task's tokens, then
-   *    averaged over the tasks present in the batch. Each task has its own router (upstream AdaMV runs each
-   *    task's router on its own batch), the load loss's threshold needs that task's own k_t, and balancing
-   *    the pooled tokens instead would reward a task for covering the experts another task leaves idle.
-   *    The mean keeps the weight's meaning (V-MoE's 5e-3) independent of T.
-   *  - `z` (ST-MoE): over all real tokens, each under its own gate.
-   */
-  private auxLosses(
-    logits: tf.Tensor2D,
-    gates: tf.Tensor2D,
-    noisyLogits: tf.Tensor2D | undefined,
-    taskIds: Int32Array,
-    real: Uint8Array | null,
-    kTask: number[],
-    ctx: RouterContext,
-  ): Record<string, tf.Scalar> {
-    const o = this.options;
-    const T = this.numTasks;
-    const task = ctx.task as tf.Tensor1D;
-    const tokensOf = new Array<number>(T).fill(0);
-    taskIds.forEach((t, s) => (tokensOf[t] += real == null || real[s] ? 1 : 0));
-    const realTokens = tokensOf.reduce((a, b) => a + b, 0);
-    const present = tokensOf.flatMap((n, t) => (n > 0 ? [t] : []));
-    const taskMask = (t: number): tf.Tensor1D => {
-      const isT = tf.cast(tf.equal(task, t), 'float32') as tf.Tensor1D;
-      return ctx.mask == null ? isT : (tf.mul(isT, tf.cast(ctx.mask, 'float32')) as tf.Tensor1D);
-    };
-    const meanOverTasks = (f: (t: number) => tf.Scalar): tf.Scalar =>
-      present.length === 0 ? tf.scalar(0) : (tf.div(tf.addN(present.map(f)), present.length) as tf.Scalar);
-
-    const out: Record<string, tf.Scalar> = {};
-    const add = (name: string, weight: number, f: () => tf.Scalar) => {
-      if (weight !== 0) out[name] = tf.tidy(() => tf.mul(f(), weight) as tf.Scalar);
-    };
-    add('mutualInformation', o.miWeight, () =>
-      realTokens === 0
-        ? tf.scalar(0)
-        : mutualInformationLoss(taskGateSums(gates, task, T, ctx.mask), realTokens),
-    );
-    add('importance', o.importanceWeight, () =>
-      meanOverTasks((t) => importanceLoss(gates, { mask: taskMask(t) })),
-    );
-    if (noisyLogits != null) {
-      add('load', o.loadWeight, () =>
-        meanOverTasks((t) =>
-          loadLoss(logits, noisyLogits, { k: kTask[t], noiseStd: o.noiseStd, mask: taskMask(t) }),
-        ),
-      );
-    }
-    add('z', o.zLossWeight, () => zLoss(logits, { mask: ctx.mask }));
-    return out;
-  }
-}
-
-/** `[gateExperts, kept.length]` with a 1 at (kept[i], i): scores·selection picks the kept columns. */
-function keptSelection(kept: number[], gateExperts: number): tf.Tensor2D {
-  const data = new Float32Array(gateExperts * kept.length);
-  kept.forEach((e, i) => (data[e * kept.length + i] = 1));
-  return tf.tensor2d(data, [gateExperts, kept.length]);
-}
-
-/**
- * The success-rate metrics with each token's own k_t as its number of choices: `routingMetrics` sees K =
- * max k_t choices for every token and would count a k=1 task's padding choices as dropped.
- */
-function ownKSuccessRates(
-  position: Int32Array,
-  taskIds: Int32Array,
-  real: Uint8Array | null,
-  kTask: number[],
-  K: number,
-  T: number,
-) {
-  const kept = new Array<number>(T).fill(0);
-  const choices = new Array<number>(T).fill(0);
-  let tokens = 0;
-  let droppedEntirely = 0;
-  for (let s = 0; s < taskIds.length; s++) {
-    if (real != null && !real[s]) continue;
-    const t = taskIds[s];
-    let keptHere = 0;
-    for (let j = 0; j < K; j++) keptHere += position[s * K + j] >= 0 ? 1 : 0;
-    tokens++;
-    kept[t] += keptHere;
-    choices[t] += kTask[t];
-    if (keptHere === 0) droppedEntirely++;
-  }
-  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-  const rate = ratio(sum(kept), sum(choices));
-  return {
-    routingSuccessRate: rate,
-    droppedFraction: rate == null ? null : 1 - rate,
-    tokensDroppedEntirely: ratio(droppedEntirely, tokens),
-    routingSuccessRateByTask: kept.map((n, t) => ratio(n, choices[t])),
-  };
 }
 
 /** True when `router` is a task-conditioned router (for trainers that adapt k_t through a `Router`). */
