@@ -130,7 +130,7 @@ describe('zero-shot eval with the tiny CLIP fixture', () => {
     for (const [i, part] of parts.entries()) {
       const r = await run(tiny(ds, '--shard', `${i}/2`, '--out', part, '--json'));
       expect(r.code, r.err).toBe(0);
-      expect(JSON.parse(r.out).shard).toEqual({ index: i, count: 2 });
+      expect(JSON.parse(r.out).shard).toEqual({ index: i, count: 2, source: 'flag' });
     }
     const merged = await run(['merge', ...parts, '--json', '--out', join(dir, 'merged.json')]);
     expect(merged.code, merged.err).toBe(0);

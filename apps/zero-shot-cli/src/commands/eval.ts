@@ -1,14 +1,20 @@
 import { parseArgs } from 'node:util';
 import { EVAL_TEMPLATES, FASHION_CAPTION_NAMES } from '@moevl/limoe';
 import { setRouterChecks } from '@moevl/router';
-import { imagenetTemplates, runZeroShotEval, writeEvalResult, writePredictionsCsv } from '@moevl/vision';
-import type { ZeroShotEvalResult } from '@moevl/vision';
+import {
+  imagenetTemplates,
+  prepareZeroShotClassifier,
+  runZeroShotEval,
+  writeEvalResult,
+  writePredictionsCsv,
+} from '@moevl/vision';
+import type { PreparedClassifier, ZeroShotEvalResult } from '@moevl/vision';
 import { type ResolvedData, resolveData } from '../data/resolve_data.js';
 import type { TemplatesChoice } from '../flags/templates.js';
 import { type ResolvedModel, resolveModel } from '../models/resolve_model.js';
 import { loadRouterPlugins } from '../models/router_plugins.js';
 import { evalResultJson, formatEvalReport } from '../render/eval_report.js';
-import { toJson } from '../render/format.js';
+import { duration, toJson } from '../render/format.js';
 import { phaseProgress } from '../render/progress.js';
 import { type IO, logger, startBackend } from './common.js';
 import { EVAL_OPTIONS, type EvalPlan, planEval } from './eval_options.js';
@@ -71,9 +77,17 @@ Long runs:
                             results.work; else a folder in the cache dir named by a hash of the run)
   --resume                  continue from the work dir instead of starting over
   --shard I/N               evaluate only shard I of N (0-based); combine the N --out files with merge
+  --shard auto              the shard from the scheduler: a Slurm job array (SLURM_ARRAY_TASK_ID − _MIN of
+                            SLURM_ARRAY_TASK_COUNT), a Kubernetes Indexed Job (JOB_COMPLETION_INDEX of
+                            --shards N or MOEVL_SHARD_COUNT) or MOEVL_SHARD=I/N; the result records which
+  --shards N                the shard count for --shard auto in a Kubernetes Indexed Job (its completions)
+  --classifier-only         build (or load) the text classifier into the cache and stop, reading no image:
+                            a job that runs before a job array so that no task waits for another's build
 
 Output:
-  --out FILE                write the full result (with per-image predictions) as JSON
+  --out FILE                write the full result (with per-image predictions) as JSON; {shard} in FILE (and
+                            in --predictions, --work-dir) is the shard index, zero-padded to the width of
+                            the largest (results-{shard}.json → results-07.json for shard 7 of 12)
   --predictions FILE        write per-image predictions as CSV
   --json                    print the result as JSON on stdout (logs and progress go to stderr)
   --quiet                   no progress or logs on stderr
@@ -119,13 +133,34 @@ function stopOnSignals(onStop: () => void): () => void {
 export async function runEvalCommand(argv: string[], io: IO): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: EVAL_OPTIONS });
   const plan = await planEval(values);
+  if (plan.classifierOnly) {
+    const prepared = await withEvalInputs(plan, io, (inputs) => prepareClassifier(plan, inputs, io));
+    io.out.write(plan.json ? toJson(prepared) : formatPrepared(prepared));
+    return 0;
+  }
   const result = await evaluate(plan, io);
   io.out.write(plan.json ? toJson(evalResultJson(result)) : formatEvalReport(result));
   return 0;
 }
 
-/** Runs a planned evaluation and writes --out / --predictions; shared with `demo`. */
-export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResult> {
+/** What both an evaluation and `--classifier-only` start from: the model, the data and the prompts. */
+interface EvalInputs {
+  model: ResolvedModel;
+  data: ResolvedData;
+  classNames: string[];
+  templates: TemplatesChoice;
+  signal: AbortSignal;
+}
+
+/**
+ * Starts the engine, loads plugins, data and model, and runs `action` with them; Ctrl-C aborts the
+ * action's signal, and the model is disposed whatever happens.
+ */
+async function withEvalInputs<T>(
+  plan: EvalPlan,
+  io: IO,
+  action: (inputs: EvalInputs) => Promise<T>,
+): Promise<T> {
   const log = logger(plan, io);
   setRouterChecks(plan.checkRouter ? 'always' : 'first');
   const backend = await startBackend({ backend: plan.backend });
@@ -150,12 +185,63 @@ export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResu
     release();
     throw err;
   }
-  const progress = phaseProgress(io.err, plan.quiet);
   try {
     const { classNames, templates } = promptSetup(plan, model, data);
     log(
       `model: ${model.modelId}; ${classNames.length} classes × ${templates.templates.length} templates (${templates.name})`,
     );
+    return await action({ model, data, classNames, templates, signal: controller.signal });
+  } finally {
+    release();
+    await model.model.dispose();
+  }
+}
+
+/** `--classifier-only`: the run's classifier into the cache, exactly as the evaluation would look it up. */
+async function prepareClassifier(plan: EvalPlan, inputs: EvalInputs, io: IO): Promise<PreparedClassifier> {
+  const log = logger(plan, io);
+  const progress = phaseProgress(io.err, plan.quiet);
+  try {
+    const prepared = await prepareZeroShotClassifier({
+      model: inputs.model.model,
+      modelId: inputs.model.modelId,
+      modelFingerprint: inputs.model.fingerprint,
+      source: inputs.data.source,
+      classNames: inputs.classNames,
+      templates: inputs.templates.templates,
+      cacheDir: plan.cacheDir,
+      onProgress: (e) => progress.update(e),
+      onWarning: (m) => log(`warning: ${m}`),
+      onLog: log,
+    });
+    progress.finish();
+    return prepared;
+  } finally {
+    progress.finish();
+  }
+}
+
+function formatPrepared(p: PreparedClassifier): string {
+  const how = p.cached ? 'already in the cache (loaded' : 'built and cached (';
+  return (
+    `classifier: ${p.classes} classes × ${p.templates} templates, ${how} in ${duration(p.seconds)})\n` +
+    `  ${p.file}\n` +
+    p.warnings.map((w) => `  warning: ${w}\n`).join('')
+  );
+}
+
+/** Runs a planned evaluation and writes --out / --predictions; shared with `demo`. */
+export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResult> {
+  return withEvalInputs(plan, io, (inputs) => evaluateInputs(plan, inputs, io));
+}
+
+async function evaluateInputs(plan: EvalPlan, inputs: EvalInputs, io: IO): Promise<ZeroShotEvalResult> {
+  const log = logger(plan, io);
+  const { model, data, classNames, templates } = inputs;
+  const progress = phaseProgress(io.err, plan.quiet);
+  try {
+    if (plan.shard !== undefined && plan.shard.source !== 'flag')
+      log(`shard ${plan.shard.index}/${plan.shard.count} (from the ${plan.shard.source} environment)`);
     if (plan.workDir !== undefined) log(`work dir: ${plan.workDir}${plan.resume ? ' (resuming)' : ''}`);
     const result = await runZeroShotEval({
       model: model.model,
@@ -168,7 +254,9 @@ export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResu
       batchSize: plan.batchSize,
       limit: plan.limit,
       seed: plan.seed,
-      shard: plan.shard,
+      // Only index and count decide the items and the work dir: a shard resumed by hand (--shard 2/8)
+      // continues what the scheduler's task (--shard auto) left.
+      shard: plan.shard && { index: plan.shard.index, count: plan.shard.count },
       workDir: plan.workDir,
       resume: plan.resume,
       cacheDir: plan.cacheDir,
@@ -176,9 +264,11 @@ export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResu
       onProgress: (e) => progress.update(e),
       onWarning: (m) => log(`warning: ${m}`),
       onLog: log,
-      signal: controller.signal,
+      signal: inputs.signal,
     });
     progress.finish();
+    if (result.shard && plan.shard) Object.assign(result.shard, { source: plan.shard.source });
+    if (result.timing.classifierCached) log('classifier: loaded from the cache');
     if (plan.out !== undefined) {
       await writeEvalResult(plan.out, result);
       log(`wrote ${plan.out}`);
@@ -190,7 +280,5 @@ export async function evaluate(plan: EvalPlan, io: IO): Promise<ZeroShotEvalResu
     return result;
   } finally {
     progress.finish();
-    release();
-    await model.model.dispose();
   }
 }

@@ -6,13 +6,12 @@ import { UsageError } from '../errors.js';
 import { type ClassesChoice, resolveClassesFlag } from '../flags/classes.js';
 import { checkDatasetNameUsed, parseDatasetNameFlag } from '../flags/dataset_name.js';
 import {
-  type Shard,
   parseByteSizeFlag,
   parseChoiceFlag,
   parseIntegerFlag,
   parsePositiveNumberFlag,
-  parseShardFlag,
 } from '../flags/numbers.js';
+import { type ResolvedShard, fillShardPlaceholder, resolveShardFlags } from '../flags/shard.js';
 import { checkWritableFile, checkWritableFolder, resolveWorkDir } from '../flags/paths.js';
 import { type TemplatesChoice, resolveTemplatesFlag } from '../flags/templates.js';
 import { readListFile } from '../flags/list_files.js';
@@ -42,6 +41,8 @@ export const EVAL_OPTIONS = {
   resume: { type: 'boolean', default: false },
   'work-dir': { type: 'string' },
   shard: { type: 'string' },
+  shards: { type: 'string' },
+  'classifier-only': { type: 'boolean', default: false },
   strict: { type: 'boolean', default: false },
   'router-plugin': { type: 'string', multiple: true },
   'eval-capacity-factor': { type: 'string' },
@@ -82,7 +83,10 @@ export interface EvalPlan {
   predictions?: string;
   resume: boolean;
   workDir?: string;
-  shard?: Shard;
+  /** `--shard I/N` or what `--shard auto` found, with where it came from (recorded in the result). */
+  shard?: ResolvedShard;
+  /** Build (or load) and cache the classifier, then stop: no image is read (`--classifier-only`). */
+  classifierOnly: boolean;
   strict: boolean;
   quiet: boolean;
   json: boolean;
@@ -124,7 +128,19 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
   const seed = parseIntegerFlag('--seed', flags.seed, { min: 0 }) ?? 0;
   const threads = parseIntegerFlag('--threads', flags.threads, { max: 1024 });
   const maxImageBytes = parseByteSizeFlag('--max-image-bytes', flags['max-image-bytes']);
-  const shard = parseShardFlag(flags.shard);
+  const shard = resolveShardFlags(flags);
+  const classifierOnly = flags['classifier-only'] ?? false;
+  if (classifierOnly) {
+    const given = (
+      ['out', 'predictions', 'work-dir', 'shard', 'shards', 'resume', 'no-cache'] as const
+    ).filter((f) => flags[f] !== undefined && flags[f] !== false);
+    if (given.length > 0) {
+      throw new UsageError(
+        `--classifier-only reads no image and writes only the classifier cache, so ${given.map((f) => `--${f}`).join(', ')} ` +
+          `${given.length === 1 ? 'does' : 'do'} not apply; drop ${given.length === 1 ? 'it' : 'them'}.`,
+      );
+    }
+  }
   const backend = parseBackendFlag(flags.backend);
   const dtype = parseDtype(flags.dtype);
   const capacityFactor = parsePositiveNumberFlag('--eval-capacity-factor', flags['eval-capacity-factor']);
@@ -132,9 +148,13 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
     throw new UsageError('--no-cache and --cache-dir contradict each other; pass one of them.');
   }
   const cacheDir = flags['no-cache'] ? null : resolve(flags['cache-dir'] ?? defaultClassifierCacheDir());
-  const out = flags.out === undefined ? undefined : await checkWritableFile('--out', flags.out);
+  // `results-{shard}.json`: one command line for every task of a job array.
+  const outFlag = fillShardPlaceholder('--out', flags.out, shard);
+  const predictionsFlag = fillShardPlaceholder('--predictions', flags.predictions, shard);
+  const workDirFlag = fillShardPlaceholder('--work-dir', flags['work-dir'], shard);
+  const out = outFlag === undefined ? undefined : await checkWritableFile('--out', outFlag);
   const predictions =
-    flags.predictions === undefined ? undefined : await checkWritableFile('--predictions', flags.predictions);
+    predictionsFlag === undefined ? undefined : await checkWritableFile('--predictions', predictionsFlag);
   if (out !== undefined && out === predictions) {
     throw new UsageError('--out and --predictions name the same file; give them different paths.');
   }
@@ -151,27 +171,29 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
     flags.templates === undefined ? undefined : await resolveTemplatesFlag(flags.templates, { datasetName });
   checkDatasetNameUsed(datasetName, [classes, subsetFile, templates]);
   const resume = flags.resume ?? false;
-  const workDir = resolveWorkDir({
-    workDir: flags['work-dir'],
-    out: flags.out,
-    cacheDir,
-    key: {
-      model,
-      data: data === 'fashion-mnist' ? data : resolve(data),
-      layout,
-      labelsFile: flags['labels-file'],
-      classes: classes?.names,
-      subset,
-      templates: templates?.templates,
-      limit,
-      seed,
-      shard,
-      evalCapacityFactor: capacityFactor ?? null,
-    },
-  });
+  const workDir = classifierOnly
+    ? undefined
+    : resolveWorkDir({
+        workDir: workDirFlag,
+        out: outFlag,
+        cacheDir,
+        key: {
+          model,
+          data: data === 'fashion-mnist' ? data : resolve(data),
+          layout,
+          labelsFile: flags['labels-file'],
+          classes: classes?.names,
+          subset,
+          templates: templates?.templates,
+          limit,
+          seed,
+          shard: shard && { index: shard.index, count: shard.count },
+          evalCapacityFactor: capacityFactor ?? null,
+        },
+      });
   if (workDir !== undefined) {
     await checkWritableFolder(
-      flags['work-dir'] !== undefined ? '--work-dir' : `the work dir ${workDir} (derived from --out)`,
+      workDirFlag !== undefined ? '--work-dir' : `the work dir ${workDir} (derived from --out)`,
       workDir,
     );
   }
@@ -203,6 +225,7 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
     resume,
     workDir,
     shard,
+    classifierOnly,
     strict: flags.strict ?? false,
     quiet: flags.quiet ?? false,
     json: flags.json ?? false,

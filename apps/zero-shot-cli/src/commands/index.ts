@@ -1,5 +1,6 @@
 import { BACKEND_HELP, runBackendCommand } from './backend.js';
 import { CLASSIFY_HELP, runClassifyCommand } from './classify.js';
+import { CLUSTER_HELP, runClusterCommand } from './cluster.js';
 import type { IO } from './common.js';
 import { DEMO_HELP, runDemoCommand } from './demo.js';
 import { EVAL_HELP, runEvalCommand } from './eval.js';
@@ -28,10 +29,17 @@ export const COMMANDS: Record<string, Command> = {
     run: runEvalCommand,
   },
   merge: {
-    usage: 'zero-shot merge FILE... [--out FILE] [--json]',
-    summary: 'Combine the --out results of the shards of one evaluation (eval --shard I/N).',
+    usage: "zero-shot merge FILE|'GLOB'|FOLDER... [--wait SECONDS] [--out FILE] [--json]",
+    summary: 'Combine the --out results of the shards of one evaluation (eval --shard I/N or auto).',
     help: MERGE_HELP,
     run: runMergeCommand,
+  },
+  cluster: {
+    usage: 'zero-shot cluster slurm|k8s --shards N [--name NAME] [--work-dir DIR] -- EVAL_ARGS...',
+    summary:
+      'Print a Slurm job array script or a Kubernetes Indexed Job running eval as N shards, plus the merge.',
+    help: CLUSTER_HELP,
+    run: runClusterCommand,
   },
   classify: {
     usage: 'zero-shot classify IMAGE... --labels "cat,dog" | --classes WHAT [--top N] [--model MODEL]',
