@@ -16,7 +16,9 @@ import { TINY_CLIP, colourDataset, removeTempDirs, run, tempDir } from './cli.te
 
 const exec = promisify(execFile);
 const APP = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(APP, 'dist', 'bin.js');
+// Compiled here for this test alone: dist/ may be rewritten meanwhile by turbo's build or another test.
+const OUT = join(APP, '.tmp', 'slurm-dist');
+const BIN = join(OUT, 'bin.js');
 const HELPER = fileURLToPath(new URL('../../../scripts/slurm-single-node.sh', import.meta.url));
 const TOOLS = ['munged', 'mungekey', 'slurmctld', 'slurmd', 'sbatch', 'squeue', 'sinfo'];
 
@@ -48,7 +50,7 @@ beforeAll(async () => {
   if (reason !== null) return;
   // The tasks run the compiled CLI: compile this app (its dependencies are built by turbo).
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(APP, 'tsconfig.json')], { stdio: 'pipe' });
+  execFileSync(process.execPath, [tsc, '-p', join(APP, 'tsconfig.json'), '--outDir', OUT], { stdio: 'pipe' });
   slurmDir = await tempDir('slurm');
   try {
     await exec('bash', [HELPER, 'start', slurmDir], { timeout: 60_000 });
