@@ -222,9 +222,11 @@ async function prepareClassifier(plan: EvalPlan, inputs: EvalInputs, io: IO): Pr
 }
 
 function formatPrepared(p: PreparedClassifier): string {
-  const how = p.cached ? 'already in the cache (loaded' : 'built and cached (';
+  const how = p.cached
+    ? `already in the cache (loaded in ${duration(p.seconds)})`
+    : `built and cached in ${duration(p.seconds)}`;
   return (
-    `classifier: ${p.classes} classes × ${p.templates} templates, ${how} in ${duration(p.seconds)})\n` +
+    `classifier: ${p.classes} classes × ${p.templates} templates, ${how}\n` +
     `  ${p.file}\n` +
     p.warnings.map((w) => `  warning: ${w}\n`).join('')
   );
