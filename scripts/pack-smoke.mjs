@@ -62,7 +62,11 @@ const ds = await loadImageFolderDataset(dir);
 const x = await preprocessImage(ds.items[0].path);
 if (x.shape.join() !== '3,224,224') throw new Error('preprocess shape ' + x.shape);
 const vit = createViT('ti-mini');
-console.log('@moevl/vision smoke OK:', ds.summary().split('\\n')[0], '| ViT ti-mini params', vit.countParams());
+// Without the optional @huggingface/transformers, a CLIP model says what to install.
+const { loadTransformersClip } = await import('@moevl/vision');
+const err = await loadTransformersClip('Xenova/clip-vit-base-patch32').then(() => null, (e) => e);
+if (!/optional package @huggingface\/transformers/.test(err?.message)) throw new Error('CLIP without transformers.js: ' + err?.message);
+console.log('@moevl/vision smoke OK:', ds.summary().split('\\n')[0], '| ViT ti-mini params', vit.countParams(), '| CLIP needs the optional transformers.js');
 `,
   limoe: `
 import * as tf from '@tensorflow/tfjs';
@@ -119,8 +123,8 @@ try {
   }
   const project = join(work, 'project');
   execFileSync('mkdir', ['-p', project]);
-  // onnxruntime-node (via @huggingface/transformers) would download a CUDA provider at install time.
-  writeFileSync(join(project, '.npmrc'), 'onnxruntime-node-install=skip\n');
+  // A default npm config: the packages must install with stock npm and no flags (transformers.js, whose
+  // onnxruntime-node downloads a CUDA provider at install, is an optional peer, not installed here).
   writeFileSync(
     join(project, 'package.json'),
     // vitest is the optional peer that `@moevl/*/testing` (gradient checker, per-backend suites) needs.

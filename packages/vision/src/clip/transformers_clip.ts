@@ -1,14 +1,4 @@
 import path from 'node:path';
-import {
-  AutoConfig,
-  AutoImageProcessor,
-  AutoTokenizer,
-  CLIPModel,
-  CLIPTextModelWithProjection,
-  CLIPVisionModelWithProjection,
-  ModelRegistry,
-  env,
-} from '@huggingface/transformers';
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ImageTextModel } from '../model/image_text_model.js';
 import type { PreprocessConfig } from '../preprocess/config.js';
@@ -22,6 +12,7 @@ import type { ClipLayout, ClipSource } from './model_source.js';
 import { TransformersClipModel } from './transformers_clip_model.js';
 import type { ClipGraphs } from './transformers_clip_model.js';
 import { withTransformersEnv } from './transformers_env.js';
+import { transformers } from './transformers_module.js';
 
 export interface TransformersClipOptions {
   /**
@@ -96,6 +87,7 @@ export async function loadTransformersClip(
     tokenizer: loaded.tokenizer,
     maxLength: clipMaxLength(loaded.tokenizer, config),
     batchSize,
+    Tensor: (await transformers()).Tensor,
   });
   try {
     return await model.init();
@@ -117,6 +109,7 @@ async function loadLocal(
   dtype: TransformersDtype,
   combined: 'auto' | boolean,
 ): Promise<LoadedParts> {
+  const { AutoConfig } = await transformers();
   const layout = inspectLocalFolder(dir, dtype, combined);
   // Parse every JSON file here so a broken one is reported by its path, not as a bare SyntaxError.
   const json = Object.fromEntries(CLIP_METADATA_FILES.map((f) => [f, readJsonFile(path.join(dir, f))]));
@@ -151,6 +144,7 @@ async function loadHub(
   combined: 'auto' | boolean,
   options: TransformersClipOptions,
 ): Promise<LoadedParts> {
+  const { AutoConfig, AutoImageProcessor, env } = await transformers();
   const { id } = source;
   const localOnly = options.localOnly ?? env.allowRemoteModels === false;
   const opts = { local_files_only: localOnly, cache_dir: options.cacheDir };
@@ -192,6 +186,7 @@ async function hubLayout(
   combined: 'auto' | boolean,
   opts: { local_files_only: boolean; cache_dir: string | undefined },
 ): Promise<ClipLayout> {
+  const { ModelRegistry } = await transformers();
   if (combined !== 'auto') return combined ? 'combined' : 'separate';
   const files = clipOnnxFiles(dtype);
   const [text, vision, both] = await Promise.all(
@@ -211,6 +206,8 @@ async function loadModelParts(
   layout: ClipLayout,
   dtype: TransformersDtype,
 ): Promise<{ tokenizer: PreTrainedTokenizer; graphs: ClipGraphs }> {
+  const { AutoTokenizer, CLIPModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection } =
+    await transformers();
   const modelOpts = { ...opts, dtype };
   const tokenizer = await AutoTokenizer.from_pretrained(id, opts);
   const files = clipOnnxFiles(dtype);

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Tensor } from '@huggingface/transformers';
-import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
+import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import type { ImageTextModel, TokenizedTexts } from '../model/image_text_model.js';
 import type { PreprocessConfig } from '../preprocess/config.js';
 import {
@@ -30,6 +29,8 @@ export interface TransformersClipModelInit {
   tokenizer: PreTrainedTokenizer;
   maxLength: number;
   batchSize: number;
+  /** transformers.js's Tensor class (the package is loaded on demand, so it is handed in). */
+  Tensor: typeof Tensor;
 }
 
 type Outputs = Record<string, Tensor | undefined>;
@@ -49,6 +50,7 @@ export class TransformersClipModel implements ImageTextModel {
   private readonly tokenizer: PreTrainedTokenizer;
   private readonly maxLength: number;
   private readonly batchSize: number;
+  private readonly Tensor: typeof Tensor;
   private disposed = false;
   private dummyText: { input_ids: Tensor; attention_mask: Tensor } | undefined;
   private dummyPixels: Tensor | undefined;
@@ -62,6 +64,7 @@ export class TransformersClipModel implements ImageTextModel {
     this.tokenizer = init.tokenizer;
     this.maxLength = init.maxLength;
     this.batchSize = init.batchSize;
+    this.Tensor = init.Tensor;
   }
 
   get embeddingDim(): number {
@@ -106,7 +109,7 @@ export class TransformersClipModel implements ImageTextModel {
     for (let start = 0; start < n; start += this.batchSize) {
       const b = Math.min(this.batchSize, n - start);
       const slice = b === n ? data : data.slice(start * per, (start + b) * per);
-      out.set(await this.runVision(new Tensor('float32', slice, [b, 3, h, w]), b), start * d);
+      out.set(await this.runVision(new this.Tensor('float32', slice, [b, 3, h, w]), b), start * d);
     }
     return tf.tensor2d(l2NormalizeRows(out, d), [n, d]);
   }
@@ -175,8 +178,8 @@ export class TransformersClipModel implements ImageTextModel {
   private async runTokens(tokens: ClipTokenBatch): Promise<Float32Array> {
     const dims = [tokens.batch, tokens.length];
     const feeds = {
-      input_ids: new Tensor('int64', tokens.inputIds, dims),
-      attention_mask: new Tensor('int64', tokens.attentionMask, dims),
+      input_ids: new this.Tensor('int64', tokens.inputIds, dims),
+      attention_mask: new this.Tensor('int64', tokens.attentionMask, dims),
     };
     if (this.graphs.layout === 'separate') {
       return this.take(await this.graphs.text(feeds), 'text_embeds', tokens.batch);
@@ -205,8 +208,8 @@ export class TransformersClipModel implements ImageTextModel {
     if (!this.dummyText) {
       const t = tokenizeForClip(this.tokenizer, [''], this.maxLength);
       this.dummyText = {
-        input_ids: new Tensor('int64', t.inputIds, [1, t.length]),
-        attention_mask: new Tensor('int64', t.attentionMask, [1, t.length]),
+        input_ids: new this.Tensor('int64', t.inputIds, [1, t.length]),
+        attention_mask: new this.Tensor('int64', t.attentionMask, [1, t.length]),
       };
     }
     return this.dummyText;
@@ -214,7 +217,7 @@ export class TransformersClipModel implements ImageTextModel {
 
   private placeholderPixels(): Tensor {
     const [h, w] = this.pixelShape() ?? [this.preprocess.size, this.preprocess.size];
-    this.dummyPixels ??= new Tensor('float32', new Float32Array(3 * h * w), [1, 3, h, w]);
+    this.dummyPixels ??= new this.Tensor('float32', new Float32Array(3 * h * w), [1, 3, h, w]);
     return this.dummyPixels;
   }
 

@@ -1,4 +1,4 @@
-import { env } from '@huggingface/transformers';
+import { transformers } from './transformers_module.js';
 
 /** The transformers.js settings a CLIP load changes for its own duration. */
 export interface TransformersEnvOverrides {
@@ -29,6 +29,7 @@ export function withTransformersEnv<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   const run = async (): Promise<T> => {
+    const { env } = await transformers();
     const saved = Object.fromEntries(KEYS.map((k) => [k, env[k]])) as TransformersEnvOverrides;
     for (const k of KEYS) {
       if (overrides[k] !== undefined) (env as unknown as Record<string, unknown>)[k] = overrides[k];
