@@ -23,6 +23,8 @@ const INPUT_ERROR_NAMES = new Set([
   'TrainingRunMismatchError',
   'FileLockedError',
   'RouterContractError',
+  'ModelFamilyError',
+  'ModelTooLargeError',
 ]);
 
 /**

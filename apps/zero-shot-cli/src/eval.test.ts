@@ -198,7 +198,7 @@ describe('zero-shot eval input errors: exit 2, one sentence, no stack trace', ()
     [
       'a missing LIMoE file',
       async () => tiny(ds).map((a) => (a === TINY_CLIP ? './no/such/model.safetensors' : a)),
-      /LIMoE model file .*model\.safetensors does not exist/,
+      /the model file .*model\.safetensors does not exist; check the path/,
     ],
     [
       'a missing model folder',

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { EVAL_TEMPLATES, FASHION_CAPTION_NAMES } from '@moevl/limoe';
 import { setRouterChecks } from '@moevl/router';
 import {
   imagenetTemplates,
@@ -95,27 +94,19 @@ Output:
 
 Exit codes: 0 ok, 1 the evaluation failed (also: an unreadable image with --strict), 2 a usage or input error.`;
 
-/** Class names and templates: the flags, else the model's own (builtin / LIMoE on Fashion-MNIST), else the data's. */
+/** Class names and templates: the flags, else the model family's own for this data, else the data's. */
 function promptSetup(
   plan: EvalPlan,
   model: ResolvedModel,
   data: ResolvedData,
 ): { classNames: string[]; templates: TemplatesChoice } {
-  const limoeOnFashion = model.kind !== 'clip' && data.isFashionMnist;
-  const classNames =
-    plan.classes?.names ??
-    (model.builtin && data.isFashionMnist
-      ? [...model.builtin.classNames]
-      : limoeOnFashion
-        ? [...FASHION_CAPTION_NAMES]
-        : data.classNames);
+  const own = model.defaults(data.isFashionMnist ? 'fashion-mnist' : 'folder');
+  const classNames = plan.classes?.names ?? (own?.classNames ? [...own.classNames] : data.classNames);
   const templates =
     plan.templates ??
-    (model.builtin
-      ? { templates: [...model.builtin.templates], name: `${model.builtin.name} held-out` }
-      : limoeOnFashion
-        ? { templates: [...EVAL_TEMPLATES], name: 'limoe held-out' }
-        : { templates: imagenetTemplates('openai80'), name: 'openai80' });
+    (own?.templates
+      ? { templates: [...own.templates], name: own.templatesName ?? `${model.family.name} templates` }
+      : { templates: imagenetTemplates('openai80'), name: 'openai80' });
   return { classNames, templates };
 }
 

@@ -5,6 +5,7 @@ import type { IO } from './common.js';
 import { DEMO_HELP, runDemoCommand } from './demo.js';
 import { EVAL_HELP, runEvalCommand } from './eval.js';
 import { MERGE_HELP, runMergeCommand } from './merge.js';
+import { MODELS_HELP, runModelsCommand } from './models.js';
 import { ROUTERS_HELP, runRoutersCommand } from './routers.js';
 import { SELFCHECK_HELP, runSelfcheckCommand } from './selfcheck.js';
 import { TRAIN_LIMOE_HELP, runTrainLimoeCommand } from './train_limoe.js';
@@ -46,6 +47,12 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'The most likely labels of some images, zero-shot.',
     help: CLASSIFY_HELP,
     run: runClassifyCommand,
+  },
+  models: {
+    usage: 'zero-shot models [--json]',
+    summary: 'List the model families (how --model is resolved) and the builtin models.',
+    help: MODELS_HELP,
+    run: runModelsCommand,
   },
   routers: {
     usage: 'zero-shot routers [--router-plugin SPEC]... [--json]',

@@ -1,28 +1,34 @@
-import { stat } from 'node:fs/promises';
 import { type EvalRouting, fileDigests } from '@moevl/core';
-import { basename, resolve } from 'node:path';
-import { LIMoEImageTextModel, builtinModels, loadLIMoE, resolveBuiltinModel } from '@moevl/limoe';
-import type { BuiltinModel } from '@moevl/limoe';
-import { loadTransformersClip, localClipModelFiles, resolveClipSource } from '@moevl/vision';
-import type { ClipDtype, ImageTextModel } from '@moevl/vision';
+import { BUILTIN_PREFIX, builtinModels } from '@moevl/limoe';
+import {
+  type LoadedFamilyModel,
+  type ModelFamily,
+  type ModelFamilyDefaults,
+  defaultModelFamilies,
+} from '@moevl/vision';
+import type { ImageTextModel } from '@moevl/vision';
+import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 
 export interface ResolvedModel {
   model: ImageTextModel;
   /** How the model is named in results: `builtin:<name>`, the absolute file or folder, or the hub id. */
   modelId: string;
-  kind: 'builtin' | 'limoe' | 'clip';
-  /** For `builtin:` models: the class names, templates and dataset it is meant to be evaluated with. */
-  builtin?: BuiltinModel;
+  /** The model family that loaded it (`limoe`, `clip`, a plugin's). */
+  family: ModelFamily;
+  /** For shipped models: what they are meant to be evaluated with. */
+  builtin?: LoadedFamilyModel['builtin'];
   /**
    * sha256 of the files the model was loaded from (by file name), so classifier caches and resumable runs
    * are keyed by the model's contents, not its path; a hub model is named by its id.
    */
   fingerprint: { files: Record<string, string> } | { hub: string };
+  /** The family's own class names / templates for a dataset, when it has them. */
+  defaults(dataset: string): ModelFamilyDefaults | undefined;
 }
 
 export interface ResolveModelOptions {
-  /** CLIP weight type (`fp32`, `q8`, …); LIMoE files are always fp32. */
+  /** Weight type (CLIP ONNX: `fp32`, `q8`, …). */
   dtype?: string;
   /** How MoE layers route at evaluation (`--eval-capacity-factor`); default dropless. */
   evalRouting?: EvalRouting;
@@ -30,72 +36,47 @@ export interface ResolveModelOptions {
   digestCacheDir?: string | null;
 }
 
-/** The content fingerprint of model files: their sha256 by base name. */
-async function filesFingerprint(paths: string[], cacheDir: string | null | undefined) {
-  const digests = await fileDigests(paths, { cacheDir });
-  return { files: Object.fromEntries(paths.map((p) => [basename(p), digests[p]])) };
-}
-
-export const BUILTIN_PREFIX = 'builtin:';
+export { BUILTIN_PREFIX };
 
 /** Names of the builtin models present in this installation (empty when none ships). */
 export function installedBuiltinNames(): string[] {
   return builtinModels().map((m) => m.name);
 }
 
+/** Error names of the families' loaders that are the user's input (kept as they are: they name the file). */
+const INPUT_ERRORS = new Set(['ModelFamilyError', 'ClipLoadError', 'SafetensorsError', 'ModelTooLargeError']);
+
 /**
- * The one place a `--model` string becomes a model:
- * - `builtin:<name>` → a LIMoE file shipped with `@moevl/limoe`;
- * - a path ending in `.safetensors` → a LIMoE model file (`loadLIMoE`);
- * - anything else → a CLIP model through transformers.js: a folder with config.json, else a hub id
- *   (the loader says clearly when a folder is incomplete or the machine is offline).
+ * The one place a `--model` string becomes a model, through the model-family registry: model files by
+ * the format in their header, anything else by the family that claims it (`builtin:…` → limoe, folders and
+ * hub ids → clip, a plugin's prefix → its family). The CLI knows no family.
  */
 export async function resolveModel(spec: string, options: ResolveModelOptions = {}): Promise<ResolvedModel> {
-  if (spec.startsWith(BUILTIN_PREFIX)) {
-    const name = spec.slice(BUILTIN_PREFIX.length);
-    let entry: BuiltinModel;
-    try {
-      entry = resolveBuiltinModel(name);
-    } catch (err) {
-      throw new InputError(`--model ${spec}: ${(err as Error).message}`);
-    }
-    return {
-      model: await loadLimoeFile(entry.path, spec, options.evalRouting),
-      modelId: spec,
-      kind: 'builtin',
-      builtin: entry,
-      fingerprint: await filesFingerprint([entry.path], options.digestCacheDir),
-    };
-  }
-  if (spec.toLowerCase().endsWith('.safetensors')) {
-    const path = resolve(spec);
-    const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) {
-      throw new InputError(`--model: the LIMoE model file ${path} does not exist; check the path.`);
-    }
-    const fingerprint = await filesFingerprint([path], options.digestCacheDir);
-    return { model: await loadLimoeFile(path, path, options.evalRouting), modelId: path, kind: 'limoe', fingerprint };
-  }
-  if (options.evalRouting !== undefined) {
-    throw new InputError(
-      `--eval-capacity-factor applies to mixture-of-experts models (LIMoE files), not to the CLIP model ${spec}.`,
-    );
-  }
-  const dtype = (options.dtype ?? 'fp32') as ClipDtype;
-  const model = await loadTransformersClip(spec, { dtype });
-  const source = resolveClipSource(spec);
-  const fingerprint =
-    source.kind === 'local'
-      ? await filesFingerprint(localClipModelFiles(source.dir, dtype), options.digestCacheDir)
-      : { hub: `${source.id}:${dtype}` };
-  return { model, modelId: model.name, kind: 'clip', fingerprint };
-}
-
-async function loadLimoeFile(path: string, name: string, evalRouting?: EvalRouting): Promise<ImageTextModel> {
+  let loaded;
   try {
-    const { model, tokenizer, metadata } = await loadLIMoE(path);
-    return new LIMoEImageTextModel(model, tokenizer, metadata, { name, evalRouting });
+    loaded = await defaultModelFamilies.load(spec, {
+      dtype: options.dtype,
+      evalRouting: options.evalRouting,
+    });
   } catch (err) {
-    throw new InputError(`--model: cannot load the LIMoE model file ${path}: ${(err as Error).message}`);
+    const e = err as Error;
+    if (INPUT_ERRORS.has(e.name)) throw err;
+    throw new InputError(`--model ${spec}: ${e.message}`, { cause: err });
   }
+  const { source } = loaded;
+  let fingerprint: ResolvedModel['fingerprint'];
+  if ('files' in source) {
+    const digests = await fileDigests(source.files, { cacheDir: options.digestCacheDir });
+    fingerprint = { files: Object.fromEntries(source.files.map((p) => [basename(p), digests[p]])) };
+  } else {
+    fingerprint = { hub: source.hub };
+  }
+  return {
+    model: loaded.model,
+    modelId: loaded.modelId,
+    family: loaded.family,
+    builtin: loaded.builtin,
+    fingerprint,
+    defaults: (dataset) => loaded.family.defaults?.(dataset, loaded),
+  };
 }

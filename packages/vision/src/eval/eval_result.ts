@@ -55,7 +55,8 @@ export interface ZeroShotEvalResult {
     /** Seconds spent loading and embedding images in this call (resumed items excluded). */
     imageSeconds: number;
   };
-  shard?: { index: number; count: number };
+  /** Which shard, and where the CLI took it from (`flag`, `slurm`, `kubernetes`, `env`). */
+  shard?: { index: number; count: number; source?: string };
   /** Full logits are not kept; predictions are (for CSV and merging), sorted by item index. */
   predictions: ZeroShotPrediction[];
   /** Classes predicted among, when a subset (ImageNet-A/R); otherwise all `classes`. */

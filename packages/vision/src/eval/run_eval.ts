@@ -14,6 +14,7 @@ import {
 } from './eval_result.js';
 import type { EvalSource, EvalSourceBatch } from './eval_source.js';
 import { sha256Json } from './fingerprint.js';
+import { evalModelHash } from './prepare_classifier.js';
 import { NonFiniteScoreError, rankPredictions } from '../zeroshot/rank_predictions.js';
 import { classBalancedSample, shardItems } from './sampling.js';
 import { type BatchRecord, PartialPredictions, type RunFingerprint } from './work_dir.js';
@@ -49,13 +50,7 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
   checkLabels(items, source.labels, classNames.length, new Set(columns), source.name);
 
   // The routing of an MoE model changes its outputs: part of what the cache and resume must match.
-  const modelHash =
-    options.modelFingerprint == null && model.routing == null
-      ? null
-      : sha256Json({
-          fingerprint: options.modelFingerprint ?? null,
-          evalRouting: model.routing?.report().evalRouting ?? null,
-        });
+  const modelHash = evalModelHash(model, options.modelFingerprint);
   const hashes = {
     classNames: sha256Json(classNames),
     templates: sha256Json(templates),
@@ -133,6 +128,10 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
           textBatchSize: options.textBatchSize,
           onProgress: (d, t) => progress('classifier', d, t),
           onWarning: warn,
+          onWait: (h) =>
+            options.onLog?.(
+              `waiting for process ${h.pid} on ${h.host}, which is building this classifier, to load it from the cache…`,
+            ),
         },
       );
       classifierSeconds = obtained.seconds;
