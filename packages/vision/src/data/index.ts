@@ -1,7 +1,7 @@
 /**
  * Datasets for zero-shot evaluation and training: ImageNet metadata, image-folder datasets in every
  * ImageNet-style layout, and Fashion-MNIST / MNIST in their official IDX files (the Fashion-MNIST test
- * split ships with the package).
+ * split ships with the package), and image–caption pairs for training (CSV, JSONL, WebDataset, folders).
  */
 export { imagenetClassSpace, looksLikeWnid } from './class_space.js';
 export type { ClassesOption, ClassSpace, ClassSpaceKind } from './class_space.js';
@@ -27,5 +27,6 @@ export {
 } from './labels_file.js';
 export type { LabelsEntry, LabelsFile, LabelsFormat } from './labels_file.js';
 export * from './mnist.js';
+export * from './pairs/index.js';
 export { DEFAULT_IMAGE_EXTENSIONS } from './scan.js';
 export type { SkippedFiles, SpecialFileKind, UnreadableEntry } from './skipped_files.js';

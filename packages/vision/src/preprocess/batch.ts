@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { type PreprocessConfig, type ResolvedPreprocessConfig, resolvePreprocessConfig } from './config.js';
 import { decodeImageBytes } from './decode.js';
 import { describeSource, type ImageSource } from './errors.js';
+import type { PilImage } from './pil_image.js';
 import { outputShape, normalisationTable, pilImageToTensorData } from './pipeline.js';
 import { readImageSource, resolveMaxImageBytes } from './read_image.js';
 
@@ -60,6 +61,16 @@ function fixedShape(config: ResolvedPreprocessConfig): [number, number, number] 
   );
 }
 
+/**
+ * How decoded images become batch rows when that is not the evaluation transform (a train-time
+ * augmentation, a grayscale model): the row shape, and a function that writes image `index` of the batch
+ * (its position in `sources`) as CHW float32 into `out` at `offset`.
+ */
+export interface BatchPixelWriter {
+  shape: [number, number, number];
+  write(img: PilImage, index: number, out: Float32Array, offset: number): void;
+}
+
 interface Prepared {
   data: Float32Array;
   indices: number[];
@@ -76,8 +87,9 @@ export async function prepareBatch(
   config: ResolvedPreprocessConfig,
   options: PreprocessBatchOptions = {},
   indexOffset = 0,
+  writer?: BatchPixelWriter,
 ): Promise<Prepared> {
-  const shape = fixedShape(config);
+  const shape = writer?.shape ?? fixedShape(config);
   const { signal } = options;
   const read = { maxBytes: resolveMaxImageBytes(options.maxImageBytes), signal };
   signal?.throwIfAborted();
@@ -107,7 +119,8 @@ export async function prepareBatch(
         if ('error' in got) throw got.error;
         signal?.throwIfAborted();
         const img = await decodeImageBytes(got.bytes, sources[i]);
-        pilImageToTensorData(img, config, lut, data, i * per);
+        if (writer) writer.write(img, i, data, i * per);
+        else pilImageToTensorData(img, config, lut, data, i * per);
         ok[i] = true;
       } catch (err) {
         if (signal?.aborted) throw signal.reason;

@@ -21,5 +21,13 @@ export { decodeImage, pilModeOf } from './decode.js';
 export { DEFAULT_MAX_IMAGE_BYTES, readImageFile, type ReadImageOptions } from './read_image.js';
 export type { PilImage, PilMode } from './pil_image.js';
 export { pilImageToTensorData, normalisationTable, outputShape } from './pipeline.js';
+export {
+  checkRandomResizedCrop,
+  randomResizedCropConfig,
+  randomResizedCropData,
+  randomResizedCropRect,
+  type CropRandomness,
+  type RandomResizedCropOptions,
+} from './random_resized_crop.js';
 export { resizedSize, cropRect, roundHalfEven, type Size } from './geometry.js';
 export { PIL_RESAMPLE_CODES } from './pil_filters.js';
