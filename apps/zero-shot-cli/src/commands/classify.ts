@@ -1,14 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import {
-  defaultClassifierCacheDir,
-  loadOrBuildClassifier,
-  preprocessBatch,
-  zeroShotLogits,
-} from '@moevl/vision';
-import type { ImageTextModel } from '@moevl/vision';
+import { defaultClassifierCacheDir, zeroShotClassifier } from '@moevl/vision';
 import { InputError, UsageError } from '../errors.js';
 import { type ClassesChoice, parseLabelsFlag, resolveClassesFlag } from '../flags/classes.js';
 import { checkDatasetNameUsed, parseDatasetNameFlag } from '../flags/dataset_name.js';
@@ -68,29 +61,6 @@ async function checkImages(images: string[]): Promise<string[]> {
   return paths;
 }
 
-/** Top-k labels per image: softmax over the classes of `logitScale · cosine`, best first. */
-async function classifyBatch(
-  model: ImageTextModel,
-  classifier: tf.Tensor2D,
-  pixels: tf.Tensor4D,
-  names: readonly string[],
-  k: number,
-): Promise<NonNullable<ImageResult['top']>[]> {
-  const emb = await model.embedImages(pixels);
-  const logits = zeroShotLogits(emb, classifier, model.logitScale);
-  const probs = tf.softmax(logits);
-  const { values, indices } = tf.topk(probs, Math.min(k, names.length));
-  const [p, idx, raw] = await Promise.all([values.array(), indices.array(), logits.array()]);
-  tf.dispose([emb, logits, probs, values, indices]);
-  return (idx as number[][]).map((row, i) =>
-    row.map((c, j) => ({
-      label: names[c],
-      probability: (p as number[][])[i][j],
-      score: (raw as number[][])[i][c],
-    })),
-  );
-}
-
 export async function runClassifyCommand(argv: string[], io: IO): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -144,34 +114,24 @@ export async function runClassifyCommand(argv: string[], io: IO): Promise<number
     (resolved.builtin
       ? { templates: [...resolved.builtin.templates], name: resolved.builtin.name }
       : { templates: [DEFAULT_TEMPLATE], name: 'custom' });
-  const results: ImageResult[] = [];
+  let results: ImageResult[];
   try {
-    const { classifier } = await loadOrBuildClassifier(resolved.model, classes.names, templates.templates, {
+    // The library's one-call zero-shot: class texts embedded once, images ranked as torch.topk does.
+    const classify = await zeroShotClassifier(resolved.model, {
+      classNames: classes.names,
+      templates: templates.templates,
       modelId: resolved.modelId,
       cacheDir,
+      batchSize: BATCH,
       onWarning: (m) => log(`warning: ${m}`),
     });
     try {
-      for (let start = 0; start < paths.length; start += BATCH) {
-        const chunk = paths.slice(start, start + BATCH);
-        const { pixels, indices, errors } = await preprocessBatch(chunk, resolved.model.preprocess);
-        const tops =
-          indices.length > 0
-            ? await classifyBatch(resolved.model, classifier, pixels, classes.names, top)
-            : [];
-        pixels.dispose();
-        const byIndex = new Map(indices.map((i, r) => [i, tops[r]]));
-        const errorOf = new Map(errors.map((e) => [e.index, e.message]));
-        chunk.forEach((image, i) =>
-          results.push(
-            byIndex.has(i)
-              ? { image, top: byIndex.get(i) }
-              : { image, error: errorOf.get(i) ?? 'unreadable' },
-          ),
-        );
-      }
+      const ranked = await classify(paths, { topK: top });
+      results = ranked.map((r, i) =>
+        'labels' in r ? { image: paths[i], top: r.labels } : { image: paths[i], error: r.error },
+      );
     } finally {
-      classifier.dispose();
+      classify.dispose();
     }
   } finally {
     await resolved.model.dispose();

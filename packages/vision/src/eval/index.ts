@@ -19,3 +19,4 @@ export * from './run_eval.js';
 export * from './sampling.js';
 export * from './work_dir.js';
 export * from './prompt_check.js';
+export * from './zero_shot_pipeline.js';
