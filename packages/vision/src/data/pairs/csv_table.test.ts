@@ -64,7 +64,7 @@ function randomCsv(rng: Rng, rows: number, sep: string): string {
   const alphabet = ['a', 'b', 'Z', ' ', 'é', '漢', '😀', sep, '"', '\n', '\r\n', '.', '/'];
   const lines: string[] = [];
   for (let r = 0; r < rows; r++) {
-    if (rng.uniform() < 0.03) lines.push(rng.uniform() < 0.5 ? '' : '\r');
+    if (rng.uniform() < 0.03) lines.push(''); // blank lines (a lone \r before \r\n is one too: see errors.test.ts)
     const n = 2 + rng.int(3);
     const fields: string[] = [];
     for (let f = 0; f < n; f++) {
@@ -84,7 +84,7 @@ describe('indexRecords', () => {
     const dir = await tempFolder();
     const rng = new Rng(5);
     for (const sep of [',', '\t']) {
-      const text = randomCsv(rng, 25_000, sep);
+      const text = randomCsv(rng, 10_000, sep);
       const path = join(dir, `fuzz${sep === ',' ? 'c' : 't'}.csv`);
       await writeFile(path, text);
       const handle = await open(path);

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { applyVipsThreads } from '../../preprocess/batch.js';
 import { resolvePreprocessConfig } from '../../preprocess/config.js';
@@ -13,6 +14,7 @@ import {
 } from './csv_table.js';
 import { FolderTable } from './folder_table.js';
 import { JsonlTable } from './jsonl_table.js';
+import { type Decoder, decodeWorkerScript, InThreadDecoder, WorkerPoolDecoder } from './decoders.js';
 import { PairSource } from './pair_source.js';
 import { PairPixels } from './pixel_writer.js';
 import { RowSampler, type Sampler } from './row_table.js';
@@ -84,11 +86,17 @@ export async function openImageCaptionSource(spec: ImageCaptionSourceSpec): Prom
   const config = resolvePreprocessConfig(preprocessConfig);
   const crop = spec.augment?.randomResizedCrop ?? null;
   if (crop) checkRandomResizedCrop(crop);
-  const pixels = new PairPixels(config, channels, crop, spec.seed);
+  const settings = { config, channels, crop, seed: spec.seed } as const;
+  const pixels = new PairPixels(settings); // checks that every image gets one shape
   const loop = spec.loop ?? false;
   const shuffle = spec.shuffle ?? loop;
   const readAhead = nonNegativeInt('readAhead', spec.readAhead, 2);
   const concurrency = Math.max(1, nonNegativeInt('concurrency', spec.concurrency, 4));
+  const workers = nonNegativeInt(
+    'workers',
+    spec.workers,
+    Math.min(4, Math.max(1, availableParallelism() - 1)),
+  );
   const maxImageBytes = resolveMaxImageBytes(spec.maxImageBytes);
   const signal = spec.signal;
   signal?.throwIfAborted();
@@ -130,14 +138,19 @@ export async function openImageCaptionSource(spec: ImageCaptionSourceSpec): Prom
   }
   // One libvips thread per image: images already decode in parallel on libuv's pool (see preprocessBatch).
   applyVipsThreads({});
+  const decoderSettings = { ...settings, concurrency, maxImageBytes };
+  const script = workers > 0 ? decodeWorkerScript() : null;
+  const decoder: Decoder = script
+    ? new WorkerPoolDecoder(script, workers, decoderSettings)
+    : new InThreadDecoder(decoderSettings, signal);
+  const shape = pixels.shape;
   return new PairSource(sampler, {
     format,
-    config,
-    pixels,
+    shape,
+    augmented: pixels.augmented,
+    decoder,
     loop,
     readAhead,
-    concurrency,
-    maxImageBytes,
     signal,
   });
 }

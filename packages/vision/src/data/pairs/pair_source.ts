@@ -1,12 +1,8 @@
-import { prepareBatch } from '../../preprocess/batch.js';
-import type { ResolvedPreprocessConfig } from '../../preprocess/config.js';
 import { DatasetError } from '../dataset_error.js';
-import type { PairPixels } from './pixel_writer.js';
-import type { Sampler } from './row_table.js';
-import { badState } from './row_table.js';
+import type { DecodeItem, Decoder, DecodeResult } from './decoders.js';
+import { badState, type Pulled, type Sampler, type SamplerState } from './row_table.js';
 import { addSkips, emptySkips, imageSkipReason, isSkippedSamples, noUsableSamples } from './skips.js';
 import type {
-  Candidate,
   ImageCaptionBatch,
   ImageCaptionFormat,
   ImageCaptionSource,
@@ -16,51 +12,53 @@ import type {
 } from './types.js';
 
 /**
- * The batch pipeline shared by every format. A batch is the next `batchSize` usable samples of the
- * sampler's stream: candidates are pulled exactly as many as are still missing, decoded concurrently, and
- * the unusable ones replaced by pulling more, so where a batch ends depends only on the data. Batches are
- * produced one after the other, up to `readAhead` ahead of the consumer; each carries the state right
- * after it, which becomes the source's state when the batch is handed out. Resuming (or a change of batch
- * size) discards what was decoded ahead and puts the sampler back at the last handed-out batch.
+ * The batch pipeline shared by every format. The sampler's candidates are dispatched to the decoder in
+ * stream order, in small chunks, up to `readAhead` batches ahead of the consumer; a batch is the next
+ * `batchSize` usable samples of that stream, so where it ends depends only on the data (an unusable
+ * sample is replaced by the next one, and counted). Every candidate carries the sampler's state after
+ * it, and the source's state is the one after the last candidate of the last batch handed out: decoding
+ * ahead never changes what a resume sees. `setState` (or an error) drops what was decoded ahead; the
+ * next batch starts again from the committed state.
  */
 
 export interface PairSourceOptions {
   format: ImageCaptionFormat;
-  config: ResolvedPreprocessConfig;
-  pixels: PairPixels;
+  /** `[C, H, W]` of a row. */
+  shape: [number, number, number];
+  augmented: boolean;
+  decoder: Decoder;
   loop: boolean;
   readAhead: number;
-  concurrency: number;
-  maxImageBytes: number;
   signal?: AbortSignal;
 }
 
-interface Produced {
-  batch: ImageCaptionBatch | null;
-  state: ImageCaptionSourceState;
-}
+type Row = { row: Float32Array } | { skip: SkippedSample };
 
-/** Where production stands, ahead of what was handed out. */
-interface Cursor {
-  usedInEpoch: number;
-  /** Skips of this epoch, for the error of an epoch with no usable sample. */
-  epochSkips: SkippedSamples;
-  skipped: SkippedSamples;
-  ended: boolean;
-}
+/** One position of the stream, dispatched and not yet handed out. */
+type Slot =
+  | { kind: 'sample'; pulled: Pulled; result: Promise<Row> }
+  | { kind: 'end'; state: SamplerState }
+  | { kind: 'error'; error: unknown };
+
+/** Candidates per decode job: small, so the first rows of a batch are ready early. */
+const CHUNK = 8;
 
 export class PairSource implements ImageCaptionSource {
   readonly format: ImageCaptionFormat;
   private committed: ImageCaptionSourceState;
-  private cursor: Cursor;
-  private queue: Promise<Produced>[] = [];
-  private chain: Promise<unknown> = Promise.resolve();
-  private serial: Promise<unknown> = Promise.resolve();
+  /** Skips of the current epoch, for the message of an epoch without a usable sample. */
+  private epochSkips: SkippedSamples = emptySkips();
+  private slots: Slot[] = [];
+  private samplesInSlots = 0;
+  private chunksInFlight = 0;
   private generation = 0;
-  private batchSize = 0;
-  /** The sampler must be put back at `committed` when `restoreAt` is ahead of `restoredAt` (generations). */
-  private restoreAt = 0;
-  private restoredAt = 0;
+  private pumping = false;
+  private needsRestore = false;
+  private pumpTask: Promise<void> = Promise.resolve();
+  private wakePump: (() => void) | null = null;
+  private wakeConsumer: (() => void) | null = null;
+  private serial: Promise<unknown> = Promise.resolve();
+  private batchSize = 1;
   private closed = false;
 
   constructor(
@@ -68,21 +66,24 @@ export class PairSource implements ImageCaptionSource {
     private readonly options: PairSourceOptions,
   ) {
     this.format = options.format;
-    this.cursor = { usedInEpoch: 0, epochSkips: emptySkips(), skipped: emptySkips(), ended: false };
-    this.committed = this.stateNow();
+    const { epoch, ...position } = sampler.getState();
+    this.committed = {
+      version: 1,
+      format: this.format,
+      dataset: sampler.dataset,
+      epoch,
+      ...position,
+      usedInEpoch: 0,
+      ended: false,
+      skipped: emptySkips(),
+    };
+    options.signal?.addEventListener('abort', () => this.wake(), { once: true });
   }
 
   get description(): string {
-    const { channels, crop } = this.describePixels();
-    return `${this.sampler.description}; ${channels}, ${crop}${this.options.loop ? ', looping' : ''}`;
-  }
-
-  private describePixels(): { channels: string; crop: string } {
-    const [c, h, w] = this.options.pixels.shape;
-    return {
-      channels: `${c === 1 ? 'grayscale' : 'RGB'} ${h}×${w}`,
-      crop: this.options.pixels.augmented ? 'random resized crop' : 'center crop',
-    };
+    const [c, h, w] = this.options.shape;
+    const pixels = `${c === 1 ? 'grayscale' : 'RGB'} ${h}×${w}, ${this.options.augmented ? 'random resized crop' : 'center crop'}`;
+    return `${this.sampler.description}; ${pixels}; decoded ${this.options.decoder.kind}${this.options.loop ? '; looping' : ''}`;
   }
 
   get skipped(): SkippedSamples {
@@ -93,47 +94,46 @@ export class PairSource implements ImageCaptionSource {
     return structuredClone(this.committed);
   }
 
-  private stateNow(): ImageCaptionSourceState {
-    const { epoch, ...position } = this.sampler.getState();
-    return {
-      version: 1,
-      format: this.format,
-      dataset: this.sampler.dataset,
-      epoch,
-      ...position,
-      usedInEpoch: this.cursor.usedInEpoch,
-      ended: this.cursor.ended,
-      skipped: addSkips(this.cursor.skipped, []),
-    };
-  }
-
   setState(state: unknown): void {
     if (this.closed) throw new Error('setState on a closed image–caption source');
     const s = state as ImageCaptionSourceState;
-    if (typeof s !== 'object' || s === null || s.version !== 1)
+    if (typeof s !== 'object' || s === null || s.version !== 1) {
       throw badState('it is not a saved data-loader state (version 1)');
+    }
     if (s.format !== this.format)
       throw badState(`it is a ${String(s.format)} state and this is ${this.format} data`);
-    if (s.dataset !== this.sampler.dataset)
+    if (s.dataset !== this.sampler.dataset) {
       throw badState(`it is for ${String(s.dataset)}, this is ${this.sampler.dataset}`);
-    if (
-      !Number.isSafeInteger(s.usedInEpoch) ||
-      s.usedInEpoch < 0 ||
-      typeof s.ended !== 'boolean' ||
-      !isSkippedSamples(s.skipped)
-    ) {
-      throw badState('its counters are malformed');
     }
+    const counters =
+      Number.isSafeInteger(s.usedInEpoch) &&
+      s.usedInEpoch >= 0 &&
+      typeof s.ended === 'boolean' &&
+      isSkippedSamples(s.skipped);
+    if (!counters) throw badState('its counters are malformed');
     this.sampler.checkState(s);
     this.committed = structuredClone(s);
     this.reset();
   }
 
-  /** Drops what was produced ahead; the next production starts from `committed`. */
+  /** Drops the stream ahead of `committed`; the next pump puts the sampler back there first. */
   private reset(): void {
     this.generation++;
-    this.queue = [];
-    this.restoreAt = this.generation;
+    this.slots = [];
+    this.samplesInSlots = 0;
+    this.pumping = false;
+    this.needsRestore = true;
+    this.epochSkips = emptySkips();
+    this.wake();
+  }
+
+  private wake(): void {
+    const pump = this.wakePump;
+    const consumer = this.wakeConsumer;
+    this.wakePump = null;
+    this.wakeConsumer = null;
+    pump?.();
+    consumer?.();
   }
 
   next(batchSize: number): Promise<ImageCaptionBatch | null> {
@@ -150,153 +150,178 @@ export class PairSource implements ImageCaptionSource {
   private async nextInOrder(batchSize: number): Promise<ImageCaptionBatch | null> {
     if (this.closed) throw new Error('next() on a closed image–caption source');
     this.options.signal?.throwIfAborted();
-    if (batchSize !== this.batchSize) {
-      if (this.batchSize !== 0) this.reset();
-      this.batchSize = batchSize;
-    }
-    this.fill();
-    const got = this.queue.shift()!;
-    this.fill();
-    let produced: Produced;
+    if (this.committed.ended) return null;
+    this.batchSize = batchSize;
+    this.startPump();
+    this.wake(); // a larger batch size makes room in the window
     try {
-      produced = await got;
+      return await this.assemble(batchSize);
     } catch (err) {
-      // The stream is broken from here on: what was queued behind this batch is not valid either.
-      this.reset();
+      this.reset(); // the slots taken so far are gone: start again from the committed state
       throw err;
     }
-    this.committed = produced.state;
-    return produced.batch;
   }
 
-  /** Keeps the batch to hand out plus `readAhead` more in production. */
-  private fill(): void {
-    while (this.queue.length < this.options.readAhead + 1) {
-      const gen = this.generation;
-      const size = this.batchSize;
-      const p = this.chain.then(() => this.produce(size, gen));
-      p.catch(() => undefined); // awaited (or dropped) by nextInOrder; never an unhandled rejection
-      this.chain = p.catch(() => undefined);
-      this.queue.push(p);
-    }
-  }
-
-  private async restoreIfNeeded(): Promise<void> {
-    if (this.restoreAt === this.restoredAt) return;
-    const target = this.restoreAt;
-    const s = this.committed;
-    await this.sampler.restore(s);
-    this.cursor = {
-      usedInEpoch: s.usedInEpoch,
-      epochSkips: emptySkips(),
-      skipped: addSkips(s.skipped, []),
-      ended: s.ended,
-    };
-    this.restoredAt = target;
-  }
-
-  private async produce(batchSize: number, generation: number): Promise<Produced> {
-    if (generation !== this.generation) throw new Error('superseded'); // dropped by reset, never awaited
-    await this.restoreIfNeeded();
-    const { pixels, loop } = this.options;
-    const per = pixels.size;
-    const parts: Float32Array[] = [];
+  private async assemble(batchSize: number): Promise<ImageCaptionBatch | null> {
+    const start = this.committed;
+    let samplerState: SamplerState | null = null;
+    let used = start.usedInEpoch;
+    let ended = false;
+    let epochSkips = this.epochSkips;
+    const rows: Float32Array[] = [];
     const captions: string[] = [];
     const ids: string[] = [];
     const skips: SkippedSample[] = [];
-    while (!this.cursor.ended && captions.length < batchSize) {
-      this.options.signal?.throwIfAborted();
-      const candidates = await this.sampler.take(batchSize - captions.length);
-      if (candidates.length === 0) {
-        this.endOfEpoch(skips);
-        if (loop) this.sampler.startEpoch(this.sampler.epoch + 1);
-        else this.cursor.ended = true;
+    while (!ended && rows.length < batchSize) {
+      const slot = await this.takeSlot();
+      if (slot.kind === 'error') throw slot.error;
+      if (slot.kind === 'end') {
+        if (used === 0) {
+          const where = this.sampler.description.split(':')[0];
+          throw new DatasetError('no-images', noUsableSamples(where, addSkips(epochSkips, [])));
+        }
+        used = 0;
+        epochSkips = emptySkips();
+        samplerState = slot.state;
+        ended = !this.options.loop;
         continue;
       }
-      const events: { at: number; skip: SkippedSample }[] = [];
-      const usable: Candidate[] = [];
-      const positions: number[] = [];
-      candidates.forEach((c, at) => {
-        if ('skip' in c) events.push({ at, skip: { id: c.id, reason: c.skip, detail: c.detail } });
-        else {
-          usable.push(c);
-          positions.push(at);
-        }
-      });
-      if (usable.length > 0) {
-        const sources = usable.map((c) => ('image' in c ? c.image : ''));
-        const done = await prepareBatch(
-          sources,
-          this.options.config,
-          {
-            concurrency: this.options.concurrency,
-            maxImageBytes: this.options.maxImageBytes,
-            signal: this.options.signal,
-          },
-          0,
-          pixels.forBatch(usable),
-        );
-        for (const e of done.errors) {
-          const c = usable[e.index];
-          const label = typeof sources[e.index] === 'string' ? e.source : c.id;
-          const detail = e.message.replace(/^cannot preprocess image /, '').replace(e.source, label);
-          events.push({
-            at: positions[e.index],
-            skip: { id: c.id, reason: imageSkipReason(e.message), detail },
-          });
-        }
-        if (done.indices.length > 0) parts.push(done.data);
-        for (const i of done.indices) {
-          const c = usable[i] as Candidate & { caption: string };
-          captions.push(c.caption);
-          ids.push(c.id);
-        }
-        this.cursor.usedInEpoch += done.indices.length;
+      const row = await slot.result;
+      samplerState = slot.pulled.state;
+      if ('skip' in row) {
+        skips.push(row.skip);
+        epochSkips = addSkips(epochSkips, [row.skip]);
+        continue;
       }
-      events.sort((a, b) => a.at - b.at);
-      for (const e of events) skips.push(e.skip);
-      this.cursor.epochSkips = addSkips(
-        this.cursor.epochSkips,
-        events.map((e) => e.skip),
-      );
+      const c = slot.pulled.candidate as { id: string; caption: string };
+      rows.push(row.row);
+      captions.push(c.caption);
+      ids.push(c.id);
+      used++;
     }
-    this.cursor.skipped = addSkips(this.cursor.skipped, skips);
-    const state = this.stateNow();
-    if (captions.length === 0) return { batch: null, state };
-    const data = parts.length === 1 ? parts[0] : concat(parts, captions.length * per);
-    const [c, h, w] = pixels.shape;
-    return { batch: { pixels: data, shape: [captions.length, c, h, w], captions, ids }, state };
+    const { epoch, ...position } = samplerState ?? { epoch: start.epoch };
+    this.committed = {
+      ...start,
+      epoch,
+      ...position,
+      usedInEpoch: used,
+      ended,
+      skipped: addSkips(start.skipped, skips),
+    };
+    this.epochSkips = epochSkips;
+    if (rows.length === 0) return null;
+    const [c, h, w] = this.options.shape;
+    const per = c * h * w;
+    const pixels = new Float32Array(rows.length * per);
+    rows.forEach((r, i) => pixels.set(r, i * per));
+    return { pixels, shape: [rows.length, c, h, w], captions, ids };
   }
 
-  /** An epoch without a single usable sample would loop forever (or end silently empty): an error. */
-  private endOfEpoch(skips: SkippedSample[]): void {
-    if (this.cursor.usedInEpoch === 0) {
-      const epochSkips =
-        this.cursor.epochSkips.total > 0 ? this.cursor.epochSkips : addSkips(emptySkips(), skips);
-      throw new DatasetError(
-        'no-images',
-        noUsableSamples(this.sampler.description.split(':')[0], epochSkips),
-      );
+  private async takeSlot(): Promise<Slot> {
+    for (;;) {
+      this.options.signal?.throwIfAborted();
+      const slot = this.slots.shift();
+      if (slot !== undefined) {
+        if (slot.kind === 'sample') this.samplesInSlots--;
+        this.wake();
+        return slot;
+      }
+      await new Promise<void>((resolve) => (this.wakeConsumer = resolve));
     }
-    this.cursor.usedInEpoch = 0;
-    this.cursor.epochSkips = emptySkips();
+  }
+
+  private push(slot: Slot): void {
+    this.slots.push(slot);
+    if (slot.kind === 'sample') this.samplesInSlots++;
+    this.wake();
+  }
+
+  /** The producer: pulls candidates and dispatches them while the window has room. One at a time. */
+  private startPump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    const generation = this.generation;
+    const previous = this.pumpTask;
+    const live = () => generation === this.generation && !this.closed;
+    this.pumpTask = (async () => {
+      await previous; // the pump of an earlier generation has let go of the sampler
+      try {
+        if (this.needsRestore && live()) {
+          this.needsRestore = false; // a reset during the restore sets it again, for the next pump
+          await this.sampler.restore(this.committed);
+        }
+        let streamEnded = this.committed.ended;
+        while (live() && !streamEnded) {
+          const window = (this.options.readAhead + 1) * this.batchSize;
+          if (this.samplesInSlots >= window || this.chunksInFlight >= this.options.decoder.parallelChunks) {
+            await new Promise<void>((resolve) => (this.wakePump = resolve));
+            continue;
+          }
+          const pulled = await this.sampler.take(Math.min(CHUNK, window - this.samplesInSlots));
+          if (!live()) break;
+          if (pulled.length > 0) {
+            this.dispatch(pulled);
+            continue;
+          }
+          // Looping, the state after the end is the start of the next epoch (a resume there must not
+          // see this end again); otherwise the end itself, and the stream stops.
+          if (this.options.loop) this.sampler.startEpoch(this.sampler.epoch + 1);
+          else streamEnded = true;
+          this.push({ kind: 'end', state: this.sampler.getState() });
+        }
+      } catch (error) {
+        if (live()) this.push({ kind: 'error', error });
+      }
+    })();
+  }
+
+  private dispatch(pulled: Pulled[]): void {
+    const items: DecodeItem[] = [];
+    const at: number[] = [];
+    const rows = new Array<Promise<Row> | Row>(pulled.length);
+    pulled.forEach(({ candidate: c }, i) => {
+      if ('skip' in c) rows[i] = { skip: { id: c.id, reason: c.skip, detail: c.detail } };
+      else {
+        items.push({ id: c.id, epoch: c.epoch, image: c.image });
+        at.push(i);
+      }
+    });
+    if (items.length > 0) {
+      this.chunksInFlight++;
+      const job = this.options.decoder.decode(items).finally(() => {
+        this.chunksInFlight--;
+        this.wake();
+      });
+      const perItem = job.then((r) => this.rowsOf(items, r));
+      perItem.catch(() => undefined); // awaited through the slots; never an unhandled rejection
+      at.forEach((i, k) => {
+        rows[i] = perItem.then((r) => r[k]);
+        (rows[i] as Promise<Row>).catch(() => undefined);
+      });
+    }
+    pulled.forEach((p, i) => this.push({ kind: 'sample', pulled: p, result: Promise.resolve(rows[i]) }));
+  }
+
+  private rowsOf(items: readonly DecodeItem[], r: DecodeResult): Row[] {
+    const [c, h, w] = this.options.shape;
+    const per = c * h * w;
+    const out = new Array<Row>(items.length);
+    r.indices.forEach((i, k) => (out[i] = { row: r.data.subarray(k * per, (k + 1) * per) }));
+    for (const e of r.errors) {
+      const item = items[e.index];
+      const label = typeof item.image === 'string' ? e.source : item.id;
+      const detail = e.message.replace(/^cannot preprocess image /, '').replace(e.source, label);
+      out[e.index] = { skip: { id: item.id, reason: imageSkipReason(e.message), detail } };
+    }
+    return out;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.reset();
-    await this.chain;
+    await this.pumpTask;
+    await this.options.decoder.close();
     await this.sampler.close();
   }
-}
-
-function concat(parts: readonly Float32Array[], length: number): Float32Array {
-  const out = new Float32Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -10,7 +10,6 @@ import {
   type RandomResizedCropOptions,
 } from '../../preprocess/random_resized_crop.js';
 import { seededRng } from './row_table.js';
-import type { Candidate } from './types.js';
 
 /**
  * Turns decoded images into batch rows: the evaluation transform (resize, center crop) or open_clip's
@@ -24,6 +23,20 @@ function luma(r: number, g: number, b: number): number {
   return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
 }
 
+/** What a sample's crop is seeded by. */
+export interface SampleKey {
+  id: string;
+  epoch: number;
+}
+
+/** The settings a `PairPixels` is made from: plain data, so a decode worker can make its own. */
+export interface PairPixelsSettings {
+  config: ResolvedPreprocessConfig;
+  channels: 1 | 3;
+  crop: RandomResizedCropOptions | null;
+  seed: number;
+}
+
 export class PairPixels {
   readonly shape: [number, number, number];
   private readonly lut: Float32Array;
@@ -32,12 +45,17 @@ export class PairPixels {
   private readonly cropConfig: ResolvedPreprocessConfig | null;
   private readonly scratch: Float32Array | null;
 
-  constructor(
-    private readonly config: ResolvedPreprocessConfig,
-    private readonly channels: 1 | 3,
-    private readonly crop: RandomResizedCropOptions | null,
-    private readonly seed: number,
-  ) {
+  private readonly config: ResolvedPreprocessConfig;
+  private readonly channels: 1 | 3;
+  private readonly crop: RandomResizedCropOptions | null;
+  private readonly seed: number;
+
+  constructor(readonly settings: PairPixelsSettings) {
+    const { config, crop, channels } = settings;
+    this.config = config;
+    this.channels = channels;
+    this.crop = crop;
+    this.seed = settings.seed;
     this.cropConfig = crop ? randomResizedCropConfig(config) : null;
     if (!crop && !(config.doCenterCrop || (config.doResize && config.resizeMode === 'squash'))) {
       throw new DatasetError(
@@ -62,7 +80,7 @@ export class PairPixels {
     return this.shape[0] * this.shape[1] * this.shape[2];
   }
 
-  private rgb(img: PilImage, c: Candidate, lut: Float32Array, out: Float32Array, offset: number): void {
+  private rgb(img: PilImage, c: SampleKey, lut: Float32Array, out: Float32Array, offset: number): void {
     if (this.crop && this.cropConfig) {
       const rng = seededRng(this.seed, `crop ${c.epoch} ${c.id}`);
       const rect = randomResizedCropRect(img.width, img.height, rng, this.crop);
@@ -73,7 +91,7 @@ export class PairPixels {
   }
 
   /** Writes the row of `candidate` (already decoded to `img`) into `out` at `offset`. */
-  write(img: PilImage, candidate: Candidate, out: Float32Array, offset: number): void {
+  write(img: PilImage, candidate: SampleKey, out: Float32Array, offset: number): void {
     if (this.channels === 3) {
       this.rgb(img, candidate, this.lut, out, offset);
       return;
@@ -86,7 +104,7 @@ export class PairPixels {
   }
 
   /** The writer `prepareBatch` takes for a batch of `candidates` (row i of the batch is candidate i). */
-  forBatch(candidates: readonly Candidate[]): BatchPixelWriter {
+  forBatch(candidates: readonly SampleKey[]): BatchPixelWriter {
     return {
       shape: this.shape,
       write: (img, i, out, offset) => this.write(img, candidates[i], out, offset),

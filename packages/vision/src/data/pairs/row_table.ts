@@ -18,17 +18,22 @@ export interface SamplerState {
   [field: string]: unknown;
 }
 
+/** A candidate and the sampler's state right after it: where a batch that ends with it resumes. */
+export interface Pulled {
+  candidate: Candidate;
+  state: SamplerState;
+}
+
 /**
- * Hands out the samples of an epoch in order, as candidates (decodable, or skipped with a reason). The
- * batch pipeline pulls exactly as many as it still needs, so where a batch ends is decided by the data,
- * never by how far decoding ran ahead.
+ * Hands out the samples of an epoch in order, as candidates (decodable, or skipped with a reason), each
+ * with the state after it, so a batch can end at any candidate and still be resumed from exactly there.
  */
 export interface Sampler {
   readonly description: string;
   readonly dataset: string;
   readonly epoch: number;
   /** Up to `n` next candidates of this epoch; fewer only at its end (none: the epoch is over). */
-  take(n: number): Promise<Candidate[]>;
+  take(n: number): Promise<Pulled[]>;
   startEpoch(epoch: number): void;
   getState(): SamplerState;
   /** Throws a `DatasetError` when `state` was not made by a sampler of this dataset. */
@@ -85,12 +90,15 @@ export class RowSampler implements Sampler {
     this.order = seededRng(this.seed, `rows epoch ${epoch}`).shuffle(order);
   }
 
-  async take(n: number): Promise<Candidate[]> {
-    const end = Math.min(this.table.size, this.position + n);
+  async take(n: number): Promise<Pulled[]> {
+    const start = this.position;
+    const end = Math.min(this.table.size, start + n);
     const rows: number[] = [];
-    for (let i = this.position; i < end; i++) rows.push(this.order ? this.order[i] : i);
+    for (let i = start; i < end; i++) rows.push(this.order ? this.order[i] : i);
     this.position = end;
-    return Promise.all(rows.map((r) => this.table.read(r, this.epoch)));
+    const epoch = this.epoch;
+    const candidates = await Promise.all(rows.map((r) => this.table.read(r, epoch)));
+    return candidates.map((candidate, i) => ({ candidate, state: { epoch, position: start + i + 1 } }));
   }
 
   getState(): SamplerState {

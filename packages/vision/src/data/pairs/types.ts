@@ -134,8 +134,14 @@ export interface ImageCaptionSourceSpec {
   shuffleBuffer?: number;
   /** Batches decoded ahead of the consumer (default 2). */
   readAhead?: number;
-  /** Images decoded at once (default 4, libuv's thread pool, where sharp decodes). */
+  /** Images decoded at once per decoding thread (default 4, libuv's thread pool, where sharp decodes). */
   concurrency?: number;
+  /**
+   * Worker threads that decode and resample, so a training step that holds the calling thread does not
+   * stop the loader (default: cores − 1, at least 1, at most 4). 0 decodes on the calling thread (also what
+   * happens when the compiled worker script is not there, as when running from TypeScript sources).
+   */
+  workers?: number;
   /** Larger images (files or tar members) are skipped as `too-large` (default 256 MiB). */
   maxImageBytes?: number;
   /** Stops reads and decodes; `next()` rejects with the signal's reason. */

@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import type { Rng } from '@moevl/core';
 import { DatasetError, listFew, plural } from '../dataset_error.js';
 import { expandBraces } from './brace_expand.js';
-import { badState, type Sampler, type SamplerState, seededRng } from './row_table.js';
+import { badState, type Pulled, type Sampler, type SamplerState, seededRng } from './row_table.js';
 import { ShardReader } from './tar_shard.js';
 import type { Candidate } from './types.js';
 
@@ -21,11 +21,9 @@ import type { Candidate } from './types.js';
 
 export const DEFAULT_SHUFFLE_BUFFER = 1000;
 
-/** A sample in the buffer: the candidate and where it came from. */
+/** A sample in the buffer: the candidate and where it came from (`ref`, as the state stores it). */
 interface Buffered {
-  shard: number;
-  ordinal: number;
-  key: string;
+  ref: readonly [shard: number, ordinal: number, key: string];
   candidate: Candidate;
 }
 
@@ -129,18 +127,13 @@ export class WebDatasetSampler implements Sampler {
         const message = err instanceof DatasetError ? err.message : `${(err as Error).message ?? err}`;
         const id = reader.name;
         const detail = `${reader.path}: ${message.replace(/\.$/, '')}; the rest of the shard after ${plural(reader.samplesRead, 'sample')} was skipped`;
-        return {
-          shard,
-          ordinal: -1,
-          key: '',
-          candidate: { id, epoch: this.epoch, skip: 'corrupt-shard', detail },
-        };
+        return { ref: [shard, -1, ''], candidate: { id, epoch: this.epoch, skip: 'corrupt-shard', detail } };
       }
       if (got === null) {
         this.nextShard();
         continue;
       }
-      return { shard, ordinal: got.ordinal, key: got.key, candidate: got.candidate };
+      return { ref: [shard, got.ordinal, got.key], candidate: got.candidate };
     }
     return null;
   }
@@ -176,12 +169,12 @@ export class WebDatasetSampler implements Sampler {
     }
   }
 
-  async take(n: number): Promise<Candidate[]> {
-    const out: Candidate[] = [];
+  async take(n: number): Promise<Pulled[]> {
+    const out: Pulled[] = [];
     while (out.length < n) {
-      const c = await this.one();
-      if (c === null) break;
-      out.push(c);
+      const candidate = await this.one();
+      if (candidate === null) break;
+      out.push({ candidate, state: this.getState() });
     }
     return out;
   }
@@ -191,7 +184,7 @@ export class WebDatasetSampler implements Sampler {
       epoch: this.epoch,
       shard: this.cursor,
       sample: this.reader?.samplesRead ?? 0,
-      buffer: this.buffer.map((b) => [b.shard, b.ordinal, b.key]),
+      buffer: this.buffer.map((b) => b.ref),
       rng: this.rng?.getState() ?? null,
     };
   }
@@ -230,9 +223,8 @@ export class WebDatasetSampler implements Sampler {
     const wanted = new Map<number, Map<number, Buffered>>();
     for (const [shard, ordinal, key] of s.buffer) {
       if (!wanted.has(shard)) wanted.set(shard, new Map());
-      wanted
-        .get(shard)!
-        .set(ordinal, { shard, ordinal, key, candidate: { id: '', epoch: 0, skip: 'no-image', detail: '' } });
+      const unread: Candidate = { id: '', epoch: 0, skip: 'no-image', detail: '' };
+      wanted.get(shard)!.set(ordinal, { ref: [shard, ordinal, key], candidate: unread });
     }
     for (const [shard, refs] of wanted) {
       if (shard === current) continue;
@@ -263,8 +255,9 @@ export class WebDatasetSampler implements Sampler {
         throw badState(`${reader.path} now has ${i} samples, fewer than the ${count} read before`);
       const ref = refs.get(got.ordinal);
       if (ref === undefined) continue;
-      if (ref.key !== got.key)
-        throw badState(`sample ${got.ordinal} of ${reader.path} is now ${got.key}, was ${ref.key}`);
+      if (ref.ref[2] !== got.key) {
+        throw badState(`sample ${got.ordinal} of ${reader.path} is now ${got.key}, was ${ref.ref[2]}`);
+      }
       ref.candidate = got.candidate;
     }
   }
