@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Two test workers already fill the two cores: a native BLAS with its own threads in each would
+    // oversubscribe them (OpenBLAS threads spin while they wait), so each worker's BLAS runs one thread.
+    env: { MOEVL_THREADS: process.env.MOEVL_THREADS ?? '1' },
   },
 });
