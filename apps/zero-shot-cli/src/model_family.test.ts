@@ -101,3 +101,27 @@ describe('model families from outside the CLI', () => {
     expect(JSON.parse(r.out).families.map((f: { name: string }) => f.name)).toEqual(['clip', 'limoe', 'toy']);
   });
 });
+
+describe('hub conventions', () => {
+  it('--offline never downloads, hf-hub: and @revision name hub models, and errors name the CLI flags', async () => {
+    const dir = await tempDir('hub');
+    for (const model of ['hf-hub:Xenova/clip-vit-base-patch32', 'Xenova/clip-vit-base-patch32@main']) {
+      const r = await run([
+        'eval',
+        '--model',
+        model,
+        '--data',
+        'fashion-mnist',
+        '--offline',
+        '--model-cache-dir',
+        dir,
+        '--no-cache',
+        '--quiet',
+      ]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(
+        /Failed to load "Xenova\/clip-vit-base-patch32" from the local cache .*Offline \(--offline/,
+      );
+    }
+  });
+});

@@ -37,6 +37,8 @@ Options:
   --dtype TYPE         CLIP weight type: fp32 (default), q8, fp16, …
   --backend NAME       tensorflow-gpu | tensorflow | wasm | cpu (default: the fastest that loads)
   --cache-dir DIR      where text classifiers are cached; --no-cache to build every time
+  --model-cache-dir DIR  where downloaded models are kept (default ~/.cache/moevl/models)
+  --offline            never download: local folders and the model cache only
   --router-plugin SPEC load a router plugin before the model; repeatable
   --json               print only JSON on stdout
   --quiet              no notes on stderr
@@ -78,6 +80,8 @@ export async function runClassifyCommand(argv: string[], io: IO): Promise<number
       'cache-dir': { type: 'string' },
       'no-cache': { type: 'boolean', default: false },
       'router-plugin': { type: 'string', multiple: true },
+      'model-cache-dir': { type: 'string' },
+      offline: { type: 'boolean', default: false },
     },
   });
   if (positionals.length === 0)
@@ -108,7 +112,11 @@ export async function runClassifyCommand(argv: string[], io: IO): Promise<number
   const backend = await startBackend(values);
   log(`backend: ${backend.backend}`);
   await loadRouterPlugins(values['router-plugin'] ?? []);
-  const resolved = await resolveModel(values.model ?? DEFAULT_CLASSIFY_MODEL, { dtype: values.dtype });
+  const resolved = await resolveModel(values.model ?? DEFAULT_CLASSIFY_MODEL, {
+    dtype: values.dtype,
+    modelCacheDir: values['model-cache-dir'],
+    offline: values.offline,
+  });
   const templates: TemplatesChoice =
     explicitTemplates ??
     (resolved.builtin

@@ -27,7 +27,9 @@ Model (--model):
   builtin:NAME              a model shipped with moevl (builtin:limoe-fashion-mnist)
   path/to/model.safetensors a LIMoE model file (from zero-shot train-limoe)
   path/to/folder            a CLIP model exported for transformers.js (config.json, onnx/…)
-  OWNER/NAME                a Hugging Face Hub id, e.g. Xenova/clip-vit-base-patch32 (downloaded once)
+  OWNER/NAME[@REVISION]     a Hugging Face Hub id, e.g. Xenova/clip-vit-base-patch32 (downloaded once into
+                            --model-cache-dir); hf-hub:OWNER/NAME works too
+  (zero-shot models lists the model families and the builtin models)
 
 Data:
   --data PATH               an image folder, or "fashion-mnist" for the official Fashion-MNIST test set (shipped)
@@ -62,6 +64,9 @@ Running:
   --cache-dir DIR           where built text classifiers are cached (default ~/.cache/moevl/zero-shot-classifiers,
                             or $MOEVL_CACHE_DIR/zero-shot-classifiers)
   --no-cache                build the classifier every time and cache nothing
+  --model-cache-dir DIR     where downloaded models are kept (default ~/.cache/moevl/models, or
+                            $MOEVL_CACHE_DIR/models)
+  --offline                 never download: load models from local folders or the model cache only
   --router-plugin SPEC      load a router plugin (file or package) before the model; repeatable
   --check-router            check every router result against the plugin contract (shapes, index and
                             position ranges, finite weights); by default each MoE layer's first batch is
@@ -171,6 +176,8 @@ async function withEvalInputs<T>(
       dtype: plan.dtype,
       evalRouting: plan.evalRouting,
       digestCacheDir: plan.cacheDir,
+      modelCacheDir: plan.modelCacheDir,
+      offline: plan.offline,
     });
   } catch (err) {
     release();

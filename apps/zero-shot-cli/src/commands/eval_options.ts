@@ -47,6 +47,8 @@ export const EVAL_OPTIONS = {
   'router-plugin': { type: 'string', multiple: true },
   'eval-capacity-factor': { type: 'string' },
   'check-router': { type: 'boolean', default: false },
+  'model-cache-dir': { type: 'string' },
+  offline: { type: 'boolean', default: false },
 } as const;
 
 export type EvalFlags = {
@@ -95,6 +97,10 @@ export interface EvalPlan {
   evalRouting?: EvalRouting;
   /** Check every router result against the contract (`--check-router`); default: each layer's first. */
   checkRouter: boolean;
+  /** Where downloaded models are cached (`--model-cache-dir`). */
+  modelCacheDir?: string;
+  /** Never download a model (`--offline`). */
+  offline: boolean;
 }
 
 function required(flag: string, value: string | undefined, example: string): string {
@@ -232,5 +238,10 @@ export async function planEval(flags: EvalFlags): Promise<EvalPlan> {
     routerPlugins: flags['router-plugin'] ?? [],
     evalRouting: capacityFactor === undefined ? undefined : { mode: 'capacity', capacityFactor },
     checkRouter: flags['check-router'] ?? false,
+    modelCacheDir:
+      flags['model-cache-dir'] === undefined
+        ? undefined
+        : await checkWritableFolder('--model-cache-dir', flags['model-cache-dir']),
+    offline: flags.offline ?? false,
   };
 }

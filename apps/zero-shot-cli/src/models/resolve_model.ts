@@ -34,6 +34,10 @@ export interface ResolveModelOptions {
   evalRouting?: EvalRouting;
   /** Where file digests are remembered (by path, size, mtime); null: hash every time. */
   digestCacheDir?: string | null;
+  /** Where downloaded models are cached (`--model-cache-dir`); default the family's own. */
+  modelCacheDir?: string;
+  /** Never download (`--offline`). */
+  offline?: boolean;
 }
 
 export { BUILTIN_PREFIX };
@@ -57,6 +61,8 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
     loaded = await defaultModelFamilies.load(spec, {
       dtype: options.dtype,
       evalRouting: options.evalRouting,
+      cacheDir: options.modelCacheDir,
+      offline: options.offline,
     });
   } catch (err) {
     const e = err as Error;

@@ -1,8 +1,20 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { ModelFamily } from '../model/model_family.js';
 import { ModelFamilyError } from '../model/model_family.js';
 import type { ClipDtype } from './dtypes.js';
 import { localClipModelFiles, resolveClipSource } from './model_source.js';
 import { loadTransformersClip } from './transformers_clip.js';
+
+/**
+ * Where downloaded models live: `$MOEVL_CACHE_DIR/models`, else `$XDG_CACHE_HOME/moevl/models`, else
+ * `~/.cache/moevl/models` — outside node_modules, so `npm ci` does not wipe them.
+ */
+export function defaultModelCacheDir(): string {
+  const root =
+    process.env.MOEVL_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'moevl');
+  return join(root, 'models');
+}
 
 /** `hf-hub:OWNER/NAME` (open_clip's prefix) names the same model as `OWNER/NAME`. */
 const HUB_PREFIX = 'hf-hub:';
@@ -25,15 +37,19 @@ export const clipFamily: ModelFamily = {
     }
     const id = spec.startsWith(HUB_PREFIX) ? spec.slice(HUB_PREFIX.length) : spec;
     const dtype = (options.dtype ?? 'fp32') as ClipDtype;
-    const model = await loadTransformersClip(id, { dtype });
-    const source = resolveClipSource(id);
+    const model = await loadTransformersClip(id, {
+      dtype,
+      cacheDir: options.cacheDir ?? defaultModelCacheDir(),
+      ...(options.offline && { localOnly: true }),
+    });
+    const source = resolveClipSource(id.replace(/@[\w.\-/]+$/, ''));
     return {
       model,
       modelId: model.name,
       source:
         source.kind === 'local'
           ? { files: localClipModelFiles(source.dir, dtype) }
-          : { hub: `${source.id}:${dtype}` },
+          : { hub: `${id}:${dtype}` },
     };
   },
 };

@@ -50,10 +50,10 @@ export function isNetworkError(error: unknown): boolean {
 export function offlineHubError(id: string, resolvedPath: string, cause: unknown): ClipLoadError {
   return new ClipLoadError(
     `Cannot load "${id}" from the Hugging Face Hub: this machine appears to be offline ` +
-      `(${describeError(cause)}). Either download the model elsewhere and pass its local folder ` +
-      `(e.g. loadTransformersClip('/models/clip-vit-base-patch32'), a folder with config.json, ` +
-      `tokenizer.json, tokenizer_config.json, preprocessor_config.json and onnx/*.onnx), or pass ` +
-      `{ localOnly: true, cacheDir } pointing at a cache that already holds it. ` +
+      `(${describeError(cause)}). Either download the model elsewhere and give its local folder as the ` +
+      `model (a folder with config.json, tokenizer.json, tokenizer_config.json, preprocessor_config.json ` +
+      `and onnx/*.onnx), or load it from a cache that already holds it (zero-shot: --offline ` +
+      `--model-cache-dir DIR; the library: { localOnly: true, cacheDir }). ` +
       `(No local folder exists at ${resolvedPath}.)`,
     id,
     { cause },

@@ -128,7 +128,7 @@ describe('loadTransformersClip errors', () => {
     const cacheDir = path.join(root, 'empty-cache');
     const e = await loadError('someone/clip-vit-tiny', { localOnly: true, cacheDir });
     expect(e.message).toContain(`from the local cache (${cacheDir})`);
-    expect(e.message).toContain('localOnly is set');
+    expect(e.message).toContain('Offline (--offline, or localOnly)');
     env.allowRemoteModels = false;
     await loadError('someone/clip-vit-tiny', { cacheDir });
     expect(calls).toEqual([]);

@@ -26,8 +26,13 @@ export interface TransformersClipOptions {
    * process that was put offline on purpose), else `false`.
    */
   localOnly?: boolean;
-  /** Where hub downloads are cached (transformers.js's default: a `.cache` folder inside its package). */
+  /**
+   * Where hub downloads are cached. transformers.js's own default is a `.cache` folder inside its package,
+   * which `npm ci` wipes; callers should pass a lasting folder (the CLI uses `defaultModelCacheDir()`).
+   */
   cacheDir?: string;
+  /** A hub revision (branch, tag or commit); `OWNER/NAME@REVISION` in the model id sets it too. */
+  revision?: string;
   /** Images or texts per ONNX Runtime call. Default 32. */
   batchSize?: number;
   /**
@@ -67,6 +72,11 @@ export async function loadTransformersClip(
   }
   if (options.logitScale !== undefined && !(options.logitScale > 0 && Number.isFinite(options.logitScale))) {
     throw new Error(`loadTransformersClip: logitScale must be a positive number, got ${options.logitScale}.`);
+  }
+  // `OWNER/NAME@REVISION` (as transformers.js and the Hub write it) pins a revision of a hub model.
+  const at = /^([^@\s]+\/[^@\s]+)@([\w.\-/]+)$/.exec(modelIdOrPath);
+  if (at && options.revision === undefined) {
+    return loadTransformersClip(at[1], { ...options, revision: at[2] });
   }
   const source = resolveClipSource(modelIdOrPath);
   const loaded =
@@ -147,7 +157,11 @@ async function loadHub(
   const { AutoConfig, AutoImageProcessor, env } = await transformers();
   const { id } = source;
   const localOnly = options.localOnly ?? env.allowRemoteModels === false;
-  const opts = { local_files_only: localOnly, cache_dir: options.cacheDir };
+  const opts = {
+    local_files_only: localOnly,
+    cache_dir: options.cacheDir,
+    ...(options.revision !== undefined && { revision: options.revision }),
+  };
   // transformers.js looks for tokenizer_config.json in `env.cacheDir` whatever `cache_dir` says, so the
   // cache folder is set in both places.
   const overrides = { allowRemoteModels: !localOnly, cacheDir: options.cacheDir };
@@ -167,7 +181,7 @@ async function loadHub(
     const where = localOnly
       ? `the local cache (${options.cacheDir ?? env.cacheDir})`
       : 'the Hugging Face Hub';
-    const hint = localOnly ? ' localOnly is set, so nothing was downloaded.' : '';
+    const hint = localOnly ? ' Offline (--offline, or localOnly), so nothing was downloaded.' : '';
     throw new ClipLoadError(
       `Failed to load "${id}" from ${where}: ${describeError(e)}.${hint} ` +
         `No local folder exists at ${source.resolvedPath}.`,

@@ -16,6 +16,10 @@ export interface ModelFamilyLoadOptions {
   dtype?: string;
   /** How MoE models route at evaluation (dropless by default). */
   evalRouting?: EvalRouting;
+  /** Where downloaded models are cached (families that download). */
+  cacheDir?: string;
+  /** Never download: load from local files or the cache only. */
+  offline?: boolean;
 }
 
 export interface LoadedFamilyModel {
@@ -70,14 +74,18 @@ function checkFamily(value: unknown): ModelFamily {
   const label = typeof f?.name === 'string' ? `model family "${f.name}"` : 'model family';
   if (f == null || typeof f !== 'object') throw new ModelFamilyError(`${label}: expected an object.`);
   if (f.specificationVersion !== 'v1') {
-    throw new ModelFamilyError(`${label}: specificationVersion must be 'v1', got ${JSON.stringify(f.specificationVersion)}.`);
+    throw new ModelFamilyError(
+      `${label}: specificationVersion must be 'v1', got ${JSON.stringify(f.specificationVersion)}.`,
+    );
   }
   if (typeof f.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(f.name)) {
     throw new ModelFamilyError(`${label}: name must be lowercase words joined by dashes.`);
   }
   if (typeof f.load !== 'function') throw new ModelFamilyError(`${label} is missing load(spec, options).`);
   if ((f.formats?.length ?? 0) === 0 && typeof f.claims !== 'function') {
-    throw new ModelFamilyError(`${label} neither lists formats nor claims model names: it could never be used.`);
+    throw new ModelFamilyError(
+      `${label} neither lists formats nor claims model names: it could never be used.`,
+    );
   }
   return f as ModelFamily;
 }
@@ -100,7 +108,8 @@ export function createModelFamilyRegistry(): ModelFamilyRegistry {
       if (existing) throw new ModelFamilyError(`model family "${family.name}" is already registered.`);
       for (const other of families.values()) {
         const clash = (family.formats ?? []).find((f) => other.formats?.includes(f));
-        if (clash) throw new ModelFamilyError(`model format "${clash}" is already read by family "${other.name}".`);
+        if (clash)
+          throw new ModelFamilyError(`model format "${clash}" is already read by family "${other.name}".`);
       }
       families.set(family.name, family);
     },
@@ -116,7 +125,9 @@ export function createModelFamilyRegistry(): ModelFamilyRegistry {
     },
     async resolve(spec) {
       if (/\.safetensors$/i.test(spec) && !isFile(spec)) {
-        throw new ModelFamilyError(`--model: the model file ${resolve(spec)} does not exist; check the path.`);
+        throw new ModelFamilyError(
+          `--model: the model file ${resolve(spec)} does not exist; check the path.`,
+        );
       }
       if (isFile(spec)) {
         const path = resolve(spec);
