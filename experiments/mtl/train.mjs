@@ -141,9 +141,10 @@ if (variant === 'modsquad' && result.usageEma) {
   const full = parameterCount(model);
   for (let t = 0; t < taskNames.length; t++) {
     const single = extractSingleTask(model, t, { usage: result.usageEma.usage() });
-    const metrics = evaluateMultiTask(single, benchOf([taskNames[t]]).test, { batchSize: 250, perExample: true })[
-      taskNames[t]
-    ];
+    const metrics = evaluateMultiTask(single, benchOf([taskNames[t]]).test, {
+      batchSize: 250,
+      perExample: true,
+    })[taskNames[t]];
     extracted.push({
       task: taskNames[t],
       parameters: parameterCount(single),
@@ -168,11 +169,10 @@ const examples = {
   seed,
   steps,
   test: Object.fromEntries(Object.entries(testMetrics).map(([task, m]) => [task, perExample(m)])),
-  extracted: extracted
-    ? Object.fromEntries(extracted.map((e) => [e.task, perExample(e.metrics)]))
-    : null,
+  extracted: extracted ? Object.fromEntries(extracted.map((e) => [e.task, perExample(e.metrics)])) : null,
 };
-const docsRuns = new URL(`../../docs/experiments/mtl/runs/${basename(dirname(out))}/`, import.meta.url).pathname;
+const docsRuns = new URL(`../../docs/experiments/mtl/runs/${basename(dirname(out))}/`, import.meta.url)
+  .pathname;
 mkdirSync(docsRuns, { recursive: true });
 writeFileSync(join(docsRuns, `${basename(out)}.json.gz`), gzipSync(JSON.stringify(examples)));
 
