@@ -10,6 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { syntheticJpeg } from './synthetic_images.mjs';
 
 const GOAL = 250; // images/s on 2 cores
 const { values: args } = parseArgs({
@@ -48,34 +49,6 @@ const { decodeImage, pilImageToTensorData, preprocessBatch, preprocessImageData,
   mod;
 const tf = await import('@tensorflow/tfjs');
 await tf.setBackend('cpu');
-
-/** A photo-like 500×375 JPEG: smooth colour field + texture + edges, from a seed. */
-async function syntheticJpeg(seed) {
-  const w = 500;
-  const h = 375;
-  const px = Buffer.alloc(w * h * 3);
-  let s = seed * 2654435761 + 1;
-  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const c = Array.from({ length: 9 }, () => rnd() * 255);
-  const cx = rnd() * w;
-  const cy = rnd() * h;
-  const r = 40 + rnd() * 120;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const u = x / w;
-      const v = y / h;
-      const inDisc = (x - cx) ** 2 + (y - cy) ** 2 < r * r;
-      const tex = 18 * Math.sin(x * 0.31 + Math.sin(y * 0.07) * 4) + (rnd() - 0.5) * 10;
-      for (let k = 0; k < 3; k++) {
-        const base = inDisc ? c[6 + k] : c[k] * (1 - u) + c[3 + k] * v;
-        px[(y * w + x) * 3 + k] = Math.max(0, Math.min(255, base + tex));
-      }
-    }
-  }
-  return sharp(px, { raw: { width: w, height: h, channels: 3 } })
-    .jpeg({ quality: 85 })
-    .toBuffer();
-}
 
 const n = Number(args.images);
 const dir = mkdtempSync(join(os.tmpdir(), 'moevl-bench-preprocess-'));

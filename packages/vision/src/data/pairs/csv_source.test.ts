@@ -133,4 +133,21 @@ describe('openImageCaptionSource: csv', () => {
     expect(src.skipped.total).toBe(4);
     await src.close();
   });
+
+  it('an aborted signal stops next() with its reason, mid-stream', async () => {
+    const ac = new AbortController();
+    const src = await openImageCaptionSource({
+      path: join(dir, 'train.tsv'),
+      preprocess: SMALL,
+      seed: 0,
+      loop: true,
+      signal: ac.signal,
+    });
+    await src.next(2);
+    const pending = src.next(50).catch((e: unknown) => e);
+    ac.abort(new Error('stop now'));
+    expect(String(await pending)).toMatch(/stop now/);
+    await expect(src.next(2)).rejects.toThrow('stop now');
+    await src.close();
+  });
 });

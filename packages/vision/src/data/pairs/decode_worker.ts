@@ -10,12 +10,30 @@ import { type DecodeItem, type DecoderSettings, InThreadDecoder } from './decode
 const decoder = new InThreadDecoder(workerData as DecoderSettings);
 applyVipsThreads({});
 
+// Chunks are decoded two at a time, the rest queued: in order, so the first rows of the stream are ready
+// first, while the second chunk keeps libuv's pool busy through the first one's tail.
+const queue: Array<{ job: number; items: DecodeItem[] }> = [];
+let running = 0;
+
+function run(): void {
+  while (running < 2 && queue.length > 0) {
+    const message = queue.shift()!;
+    running++;
+    decoder.decode(message.items).then(
+      (result) => {
+        running--;
+        parentPort!.postMessage({ job: message.job, ...result }, [result.data.buffer as ArrayBuffer]);
+        run();
+      },
+      (err: unknown) => {
+        // prepareBatch records unreadable images as errors; anything thrown is a bug: let the pool fail
+        throw err;
+      },
+    );
+  }
+}
+
 parentPort!.on('message', (message: { job: number; items: DecodeItem[] }) => {
-  decoder.decode(message.items).then(
-    (result) => parentPort!.postMessage({ job: message.job, ...result }, [result.data.buffer as ArrayBuffer]),
-    (err: unknown) => {
-      // prepareBatch records unreadable images as errors; anything thrown is a bug: let the pool fail
-      throw err;
-    },
-  );
+  queue.push(message);
+  run();
 });

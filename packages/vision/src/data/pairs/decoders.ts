@@ -28,7 +28,10 @@ export interface DecodeResult {
 export interface Decoder {
   /** `in-thread` or `2 worker threads`, for the description. */
   readonly kind: string;
-  /** Chunks in flight that keep it busy. */
+  /**
+   * Chunks to have in flight. The pool takes the whole read-ahead window at once: it must have work for
+   * the length of a training step, during which the calling thread cannot hand it more.
+   */
   readonly parallelChunks: number;
   decode(items: readonly DecodeItem[]): Promise<DecodeResult>;
   close(): Promise<void>;
@@ -42,7 +45,7 @@ export interface DecoderSettings extends PairPixelsSettings {
 
 export class InThreadDecoder implements Decoder {
   readonly kind = 'in-thread';
-  readonly parallelChunks = 1;
+  readonly parallelChunks = 2;
   private readonly pixels: PairPixels;
 
   constructor(
@@ -89,7 +92,7 @@ export class WorkerPoolDecoder implements Decoder {
 
   constructor(script: URL, count: number, settings: DecoderSettings) {
     this.kind = `${count} worker thread${count === 1 ? '' : 's'}`;
-    this.parallelChunks = 2 * count;
+    this.parallelChunks = Number.POSITIVE_INFINITY;
     this.workers = Array.from({ length: count }, (_, w) => {
       const worker = new Worker(script, { workerData: settings });
       worker.on('message', (m: { job: number } & DecodeResult) => this.settle(m.job, m));

@@ -242,7 +242,7 @@ export class PairSource implements ImageCaptionSource {
     this.pumping = true;
     const generation = this.generation;
     const previous = this.pumpTask;
-    const live = () => generation === this.generation && !this.closed;
+    const live = () => generation === this.generation && !this.closed && !this.options.signal?.aborted;
     this.pumpTask = (async () => {
       await previous; // the pump of an earlier generation has let go of the sampler
       try {
