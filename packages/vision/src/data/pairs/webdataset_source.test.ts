@@ -1,4 +1,6 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeTempFolders, tempFolder } from '../fake_folders.test.helpers.js';
@@ -134,5 +136,20 @@ describe('openImageCaptionSource: webdataset', () => {
     }
     expect(orders.size).toBeGreaterThan(1);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('reads gzipped shards (.tar.gz, .tgz)', async () => {
+    const tar = await readFile(join(dir, 'shards-000001.tar'));
+    await writeFile(join(dir, 'zipped.tar.gz'), gzipSync(tar));
+    await writeFile(join(dir, 'zipped.tgz'), gzipSync(tar));
+    for (const name of ['zipped.tar.gz', 'zipped.tgz']) {
+      const src = await openImageCaptionSource({ path: join(dir, name), preprocess: SMALL, seed: 0 });
+      expect(src.format).toBe('webdataset');
+      expect((await drain(src, 4)).flatMap((b) => b.ids)).toEqual([
+        `${name}/dir/000010`,
+        `${name}/dir/000013`,
+      ]);
+      await src.close();
+    }
   });
 });
