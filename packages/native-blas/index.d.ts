@@ -19,7 +19,30 @@ export interface BlasInfo {
  */
 export interface NativeBlasAddon {
   gemm(heap: ArrayBuffer, desc: Float64Array): void;
-  /** Sets the BLAS thread count (where the BLAS has one) and returns the count in effect, 0 if unknown. */
+  /**
+   * The fused non-matmul kernels, same calling convention (byte offsets into `heap`, −1 for an absent optional
+   * operand; every operand is bounds-checked). `x` is `[outer, reduce, inner]`, a bias `[outer, inner]`:
+   * - `biasGelu`: `[x, bias, y, outer, reduce, inner, tanh]`, y = gelu(x + bias);
+   * - `biasGeluGrad`: `[dy, x, bias, dx, dbias, outer, reduce, inner, tanh]`, dbias = Σ_reduce dx;
+   * - `layerNorm`: `[x, gamma, beta, y, mean, rstd, rows, d, eps]`;
+   * - `layerNormGrad`: `[dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, d]`;
+   * - `attentionSoftmax`: `[x, bias, y, b, h, t, s, biasB, biasT, scale]`, softmax(scale·x + bias) over s, bias
+   *   `[biasB, 1, biasT, s]`; `attentionSoftmaxGrad`: `[dy, y, dx, rows, s, scale]`;
+   * - `sumMiddle`: `[x, out, outer, reduce, inner, scale]`, out = scale·Σ_reduce x;
+   * - `transpose`: `[x, y, rank, ...shape, ...perm]`, 4-byte elements.
+   */
+  biasGelu(heap: ArrayBuffer, desc: Float64Array): void;
+  biasGeluGrad(heap: ArrayBuffer, desc: Float64Array): void;
+  layerNorm(heap: ArrayBuffer, desc: Float64Array): void;
+  layerNormGrad(heap: ArrayBuffer, desc: Float64Array): void;
+  attentionSoftmax(heap: ArrayBuffer, desc: Float64Array): void;
+  attentionSoftmaxGrad(heap: ArrayBuffer, desc: Float64Array): void;
+  sumMiddle(heap: ArrayBuffer, desc: Float64Array): void;
+  transpose(heap: ArrayBuffer, desc: Float64Array): void;
+  /**
+   * Sets the thread count for products of ≥ 2²⁸ multiply-adds (smaller ones run on one thread) and for the
+   * fused kernels on large tensors; returns the BLAS' count in effect, 0 if unknown.
+   */
   setThreads(n: number): number;
   info(): BlasInfo;
 }

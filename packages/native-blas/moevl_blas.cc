@@ -4,6 +4,8 @@
 // activations tfjs fuses into `_FusedMatMul` are handled here so one kernel call is one N-API call.
 #include <node_api.h>
 
+#include "moevl_kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -18,6 +20,34 @@
 #endif
 
 namespace {
+
+#if defined(MOEVL_OPENBLAS)
+extern "C" {
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+}
+#endif
+
+// The thread count setThreads asked for, and the one the BLAS runs now. A product smaller than kThreadedMacs
+// multiply-adds runs on one thread: splitting it costs more than it saves (OpenBLAS' own cut-off is ~1000×
+// lower), and on a loaded machine a second thread waiting for a core stalls the whole product.
+int g_blas_threads = 1;
+int g_blas_now = -1;
+constexpr double kThreadedMacs = 268435456.0;  // 2^28: a 1024×1024×256 product
+
+void BlasThreadsFor(double macs) {
+#if defined(MOEVL_OPENBLAS)
+  const int want = macs >= kThreadedMacs ? g_blas_threads : 1;
+  if (want != g_blas_now) {
+    openblas_set_num_threads(want);
+    g_blas_now = want;
+  }
+#else
+  (void)macs;
+#endif
+}
 
 // Must match ACTIVATIONS in index.cjs.
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kElu = 4, kSigmoid = 5 };
@@ -59,6 +89,16 @@ void ApplyActivation(float* c, size_t count, int act, float alpha) {
     default:
       break;
   }
+}
+
+// Rows of a row-major [rows, cols] matrix up to its last row with a nonzero (or NaN) value.
+int64_t NonZeroRows(const float* p, int64_t rows, int64_t cols) {
+  for (int64_t r = rows - 1; r >= 0; r--) {
+    const float* row = p + r * cols;
+    for (int64_t j = 0; j < cols; j++)
+      if (row[j] != 0.f) return r + 1;
+  }
+  return 0;
 }
 
 // gemm(heap: ArrayBuffer, desc: Float64Array): C[b] = act(op(A[b]) · op(B[b]) + bias) for every batch
@@ -151,12 +191,28 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     const int lda = static_cast<int>(std::max<int64_t>(1, trans_a ? m : k));
     const int ldb = static_cast<int>(std::max<int64_t>(1, trans_b ? k : n));
     const int ldc = static_cast<int>(std::max<int64_t>(1, n));
+    BlasThreadsFor(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
     int64_t index[kMaxRank] = {0};
     int64_t a_off = 0, b_off = 0;
     for (int64_t e = 0; e < batch; e++) {
-      cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                  static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.f, a + a_off, lda, b + b_off,
-                  ldb, beta, c + e * m * n, ldc);
+      // In a batch (MoE experts' [E, C, ·] buffers) trailing all-zero rows are skipped: the empty slots past an
+      // expert's load. Zero rows of A (untransposed) give zero rows of C; zero rows along k of A (transposed)
+      // or B (untransposed) add nothing. Exact for finite values.
+      int64_t me = m, ke = k;
+      if (batch > 1) {
+        if (!trans_a) me = NonZeroRows(a + a_off, m, k);
+        else ke = NonZeroRows(a + a_off, k, m);
+        if (!trans_b) ke = std::min(ke, NonZeroRows(b + b_off, k, n));
+      }
+      float* ce = c + e * m * n;
+      if (!has_bias && me < m) std::fill(ce + me * n, ce + m * n, 0.f);
+      if (ke == 0 || me == 0) {
+        if (!has_bias) std::fill(ce, ce + me * n, 0.f);
+      } else {
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                    static_cast<int>(me), static_cast<int>(n), static_cast<int>(ke), 1.f, a + a_off, lda, b + b_off,
+                    ldb, beta, ce, ldc);
+      }
       // Odometer over the batch dims, last fastest, carrying the A and B offsets along.
       for (int i = rank - 1; i >= 0; i--) {
         if (++index[i] < dims[i]) {
@@ -174,16 +230,223 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-#if defined(MOEVL_OPENBLAS)
-extern "C" {
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-char* openblas_get_config(void);
-char* openblas_get_corename(void);
+// Reads a Float64Array descriptor of at least `min_len` fields and the heap of argv[0]; false after throwing.
+bool HeapAndDesc(napi_env env, napi_callback_info info, size_t min_len, char** heap, size_t* heap_bytes,
+                 const double** desc) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool ok = false;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2) {
+    Fail(env, "two arguments expected: (heap, desc)");
+    return false;
+  }
+  void* data = nullptr;
+  if (napi_is_arraybuffer(env, argv[0], &ok) != napi_ok || !ok ||
+      napi_get_arraybuffer_info(env, argv[0], &data, heap_bytes) != napi_ok) {
+    Fail(env, "heap must be an ArrayBuffer");
+    return false;
+  }
+  *heap = static_cast<char*>(data);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* d = nullptr;
+  if (napi_is_typedarray(env, argv[1], &ok) != napi_ok || !ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &d, nullptr, nullptr) != napi_ok ||
+      type != napi_float64_array || length < min_len) {
+    Fail(env, "desc must be a Float64Array of the documented layout");
+    return false;
+  }
+  *desc = static_cast<const double*>(d);
+  return true;
 }
-#endif
 
-// setThreads(n): the BLAS's own thread pool size. Returns the count in effect (0 when the BLAS has no knob).
+// A float32 operand of `elements` values at byte `offset`, or nullptr (after throwing) if it leaves the heap.
+const float* Operand(napi_env env, char* heap, size_t heap_bytes, double offset, int64_t elements) {
+  if (!(offset >= 0) || offset + 4.0 * static_cast<double>(elements) > static_cast<double>(heap_bytes) ||
+      static_cast<int64_t>(offset) % 4 != 0) {
+    Fail(env, "operand outside the heap");
+    return nullptr;
+  }
+  return reinterpret_cast<const float*>(heap + static_cast<int64_t>(offset));
+}
+
+bool Layout(napi_env env, const double* d, int64_t* outer, int64_t* reduce, int64_t* inner) {
+  *outer = static_cast<int64_t>(d[0]);
+  *reduce = static_cast<int64_t>(d[1]);
+  *inner = static_cast<int64_t>(d[2]);
+  if (*outer < 0 || *reduce < 0 || *inner < 0) {
+    Fail(env, "negative dimension");
+    return false;
+  }
+  return true;
+}
+
+// biasGelu(heap, desc): desc = [xOffset, biasOffset (-1: none), yOffset, outer, reduce, inner, tanh].
+napi_value BiasGelu(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  int64_t outer, reduce, inner;
+  if (!HeapAndDesc(env, info, 7, &heap, &bytes, &d) || !Layout(env, d + 3, &outer, &reduce, &inner)) return nullptr;
+  const int64_t n = outer * reduce * inner;
+  const float* x = Operand(env, heap, bytes, d[0], n);
+  const float* b = d[1] < 0 ? nullptr : Operand(env, heap, bytes, d[1], outer * inner);
+  const float* y = Operand(env, heap, bytes, d[2], n);
+  if (x == nullptr || y == nullptr || (d[1] >= 0 && b == nullptr)) return nullptr;
+  if (n > 0) moevl::BiasGeluForward(x, b, const_cast<float*>(y), outer, reduce, inner, d[6] != 0);
+  return nullptr;
+}
+
+// biasGeluGrad(heap, desc): desc = [dyOffset, xOffset, biasOffset (-1), dxOffset, dbiasOffset (-1), outer,
+// reduce, inner, tanh].
+napi_value BiasGeluGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  int64_t outer, reduce, inner;
+  if (!HeapAndDesc(env, info, 9, &heap, &bytes, &d) || !Layout(env, d + 5, &outer, &reduce, &inner)) return nullptr;
+  const int64_t n = outer * reduce * inner;
+  const float* dy = Operand(env, heap, bytes, d[0], n);
+  const float* x = Operand(env, heap, bytes, d[1], n);
+  const float* b = d[2] < 0 ? nullptr : Operand(env, heap, bytes, d[2], outer * inner);
+  const float* dx = Operand(env, heap, bytes, d[3], n);
+  const float* db = d[4] < 0 ? nullptr : Operand(env, heap, bytes, d[4], outer * inner);
+  if (dy == nullptr || x == nullptr || dx == nullptr || (d[2] >= 0 && b == nullptr) || (d[4] >= 0 && db == nullptr))
+    return nullptr;
+  if (db != nullptr && n == 0) std::fill(const_cast<float*>(db), const_cast<float*>(db) + outer * inner, 0.f);
+  if (n > 0)
+    moevl::BiasGeluBackward(dy, x, b, const_cast<float*>(dx), const_cast<float*>(db), outer, reduce, inner,
+                            d[8] != 0);
+  return nullptr;
+}
+
+// layerNorm(heap, desc): desc = [xOffset, gammaOffset, betaOffset, yOffset, meanOffset, rstdOffset, rows, d, eps].
+napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  if (!HeapAndDesc(env, info, 9, &heap, &bytes, &d)) return nullptr;
+  const int64_t rows = static_cast<int64_t>(d[6]), dim = static_cast<int64_t>(d[7]);
+  if (rows < 0 || dim < 0) return Fail(env, "negative dimension");
+  const float* x = Operand(env, heap, bytes, d[0], rows * dim);
+  const float* g = Operand(env, heap, bytes, d[1], dim);
+  const float* b = Operand(env, heap, bytes, d[2], dim);
+  const float* y = Operand(env, heap, bytes, d[3], rows * dim);
+  const float* mean = Operand(env, heap, bytes, d[4], rows);
+  const float* rstd = Operand(env, heap, bytes, d[5], rows);
+  if (!x || !g || !b || !y || !mean || !rstd) return nullptr;
+  if (rows > 0 && dim > 0)
+    moevl::LayerNormForward(x, g, b, const_cast<float*>(y), const_cast<float*>(mean), const_cast<float*>(rstd), rows,
+                            dim, static_cast<float>(d[8]));
+  return nullptr;
+}
+
+// layerNormGrad(heap, desc): desc = [dyOffset, xOffset, gammaOffset, meanOffset, rstdOffset, dxOffset,
+// dgammaOffset, dbetaOffset, rows, d].
+napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  if (!HeapAndDesc(env, info, 10, &heap, &bytes, &d)) return nullptr;
+  const int64_t rows = static_cast<int64_t>(d[8]), dim = static_cast<int64_t>(d[9]);
+  if (rows < 0 || dim < 0) return Fail(env, "negative dimension");
+  const float* dy = Operand(env, heap, bytes, d[0], rows * dim);
+  const float* x = Operand(env, heap, bytes, d[1], rows * dim);
+  const float* g = Operand(env, heap, bytes, d[2], dim);
+  const float* mean = Operand(env, heap, bytes, d[3], rows);
+  const float* rstd = Operand(env, heap, bytes, d[4], rows);
+  const float* dx = Operand(env, heap, bytes, d[5], rows * dim);
+  const float* dg = Operand(env, heap, bytes, d[6], dim);
+  const float* db = Operand(env, heap, bytes, d[7], dim);
+  if (!dy || !x || !g || !mean || !rstd || !dx || !dg || !db) return nullptr;
+  if (dim > 0)
+    moevl::LayerNormBackward(dy, x, g, mean, rstd, const_cast<float*>(dx), const_cast<float*>(dg),
+                             const_cast<float*>(db), rows, dim);
+  return nullptr;
+}
+
+// sumMiddle(heap, desc): desc = [xOffset, outOffset, outer, reduce, inner, scale]; float32 only.
+napi_value SumMiddle(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  int64_t outer, reduce, inner;
+  if (!HeapAndDesc(env, info, 6, &heap, &bytes, &d) || !Layout(env, d + 2, &outer, &reduce, &inner)) return nullptr;
+  const float* x = Operand(env, heap, bytes, d[0], outer * reduce * inner);
+  const float* out = Operand(env, heap, bytes, d[1], outer * inner);
+  if (x == nullptr || out == nullptr) return nullptr;
+  moevl::SumMiddle(x, const_cast<float*>(out), outer, reduce, inner, d[5]);
+  return nullptr;
+}
+
+// attentionSoftmax(heap, desc): desc = [xOffset, biasOffset (-1), yOffset, b, h, t, s, biasB, biasT, scale].
+napi_value AttentionSoftmax(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  if (!HeapAndDesc(env, info, 10, &heap, &bytes, &d)) return nullptr;
+  const int64_t b = static_cast<int64_t>(d[3]), h = static_cast<int64_t>(d[4]), t = static_cast<int64_t>(d[5]),
+                s = static_cast<int64_t>(d[6]), bias_b = static_cast<int64_t>(d[7]), bias_t = static_cast<int64_t>(d[8]);
+  if (b < 0 || h < 0 || t < 0 || s < 0 || (bias_b != 1 && bias_b != b) || (bias_t != 1 && bias_t != t))
+    return Fail(env, "bad attention shape");
+  const float* x = Operand(env, heap, bytes, d[0], b * h * t * s);
+  const float* bias = d[1] < 0 ? nullptr : Operand(env, heap, bytes, d[1], bias_b * bias_t * s);
+  const float* y = Operand(env, heap, bytes, d[2], b * h * t * s);
+  if (x == nullptr || y == nullptr || (d[1] >= 0 && bias == nullptr)) return nullptr;
+  if (s > 0)
+    moevl::AttentionSoftmax(x, bias, const_cast<float*>(y), b, h, t, s, bias_b, bias_t, static_cast<float>(d[9]));
+  return nullptr;
+}
+
+// attentionSoftmaxGrad(heap, desc): desc = [dyOffset, yOffset, dxOffset, rows, s, scale].
+napi_value AttentionSoftmaxGrad(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  if (!HeapAndDesc(env, info, 6, &heap, &bytes, &d)) return nullptr;
+  const int64_t rows = static_cast<int64_t>(d[3]), s = static_cast<int64_t>(d[4]);
+  if (rows < 0 || s < 0) return Fail(env, "negative dimension");
+  const float* dy = Operand(env, heap, bytes, d[0], rows * s);
+  const float* y = Operand(env, heap, bytes, d[1], rows * s);
+  const float* dx = Operand(env, heap, bytes, d[2], rows * s);
+  if (dy == nullptr || y == nullptr || dx == nullptr) return nullptr;
+  if (s > 0) moevl::AttentionSoftmaxGrad(dy, y, const_cast<float*>(dx), rows, s, static_cast<float>(d[5]));
+  return nullptr;
+}
+
+// transpose(heap, desc): desc = [xOffset, yOffset, rank, ...shape (rank), ...perm (rank)]; 4-byte elements.
+napi_value Transpose(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  if (!HeapAndDesc(env, info, 3, &heap, &bytes, &d)) return nullptr;
+  const int rank = static_cast<int>(d[2]);
+  if (rank < 1 || rank > 8) return Fail(env, "transpose: rank must be 1..8");
+  // The descriptor must hold the shape and the permutation: re-read it with that length.
+  const double* dd;
+  if (!HeapAndDesc(env, info, 3 + 2 * static_cast<size_t>(rank), &heap, &bytes, &dd)) return nullptr;
+  int64_t shape[8];
+  int perm[8];
+  bool seen[8] = {false};
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) {
+    shape[i] = static_cast<int64_t>(d[3 + i]);
+    perm[i] = static_cast<int>(d[3 + rank + i]);
+    if (shape[i] < 0 || perm[i] < 0 || perm[i] >= rank || seen[perm[i]]) return Fail(env, "transpose: bad shape or perm");
+    seen[perm[i]] = true;
+    n *= shape[i];
+  }
+  const float* x = Operand(env, heap, bytes, d[0], n);
+  const float* y = Operand(env, heap, bytes, d[1], n);
+  if (x == nullptr || y == nullptr) return nullptr;
+  moevl::Transpose4(x, const_cast<float*>(y), rank, shape, perm);
+  return nullptr;
+}
+
+
+
+// setThreads(n): the BLAS's thread count for large products (and the fused kernels'). Returns the count in
+// effect (0 when the BLAS has no knob).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -192,9 +455,14 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   if (argc >= 1) NAPI_OK(napi_get_value_int32(env, argv[0], &want));
   int32_t now = 0;
 #if defined(MOEVL_OPENBLAS)
-  if (want > 0) openblas_set_num_threads(want);
+  if (want > 0) {
+    g_blas_threads = want;
+    openblas_set_num_threads(want);
+    g_blas_now = want;
+  }
   now = openblas_get_num_threads();
 #endif
+  if (want > 0) moevl::SetKernelThreads(want);
   napi_value out;
   NAPI_OK(napi_create_int32(env, now, &out));
   return out;
@@ -238,6 +506,14 @@ napi_value Info(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"biasGelu", nullptr, BiasGelu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"biasGeluGrad", nullptr, BiasGeluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNorm", nullptr, LayerNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNormGrad", nullptr, LayerNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumMiddle", nullptr, SumMiddle, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionSoftmax", nullptr, AttentionSoftmax, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionSoftmaxGrad", nullptr, AttentionSoftmaxGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

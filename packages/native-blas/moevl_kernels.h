@@ -1,0 +1,40 @@
+// Fused non-matmul kernels (moevl_kernels.cc), called by the N-API layer in moevl_blas.cc on heap pointers
+// it has bounds-checked. x is [outer, reduce, inner] row-major; bias (nullable) is [outer, inner].
+#pragma once
+#include <cstdint>
+
+namespace moevl {
+
+void SetKernelThreads(int n);
+
+// y = gelu(x + bias), exact erf form or (tanh_form) the tanh approximation.
+void BiasGeluForward(const float* x, const float* bias, float* y, int64_t outer, int64_t reduce, int64_t inner,
+                     bool tanh_form);
+
+// dx = dy · gelu'(x + bias); dbias (nullable) = Σ over reduce of dx, summed in float64.
+void BiasGeluBackward(const float* dy, const float* x, const float* bias, float* dx, float* dbias, int64_t outer,
+                      int64_t reduce, int64_t inner, bool tanh_form);
+
+// LayerNorm over rows of d values: y = (x − μ)·rstd·γ + β, writing μ and rstd = 1/√(σ² + eps) per row.
+void LayerNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                      int64_t rows, int64_t d, float eps);
+
+// dx, dγ = Σ dy·x̂ and dβ = Σ dy (float64 sums) from the forward's μ and rstd.
+void LayerNormBackward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                       float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t d);
+
+// out[o, i] = scale · Σ_r x[o, r, i] (float64 sums): reductions over axes that are not the innermost.
+void SumMiddle(const float* x, float* out, int64_t outer, int64_t reduce, int64_t inner, double scale);
+
+// y = softmax over the last axis of scale·x + bias for x [b, h, t, s]; bias (nullable) is
+// [bias_b, 1, bias_t, s] with bias_b 1 or b and bias_t 1 or t (an additive mask, broadcast over heads).
+void AttentionSoftmax(const float* x, const float* bias, float* y, int64_t b, int64_t h, int64_t t, int64_t s,
+                      int64_t bias_b, int64_t bias_t, float scale);
+
+// dx = scale·y·(dy − Σ dy·y) per row of s values.
+void AttentionSoftmaxGrad(const float* dy, const float* y, float* dx, int64_t rows, int64_t s, float scale);
+
+// y = x with its axes permuted (y's axis i is x's axis perm[i]), 4-byte elements, rank ≤ 8.
+void Transpose4(const void* x, void* y, int rank, const int64_t* shape, const int* perm);
+
+}  // namespace moevl
