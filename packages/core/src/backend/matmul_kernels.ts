@@ -91,6 +91,14 @@ export function useNativeMatMul(enabled: boolean): MatmulPath {
   return matmulPath('wasm');
 }
 
+/**
+ * Whether native kernels are wanted on the wasm backend (`useNativeMatMul`): the fused non-matmul kernels the
+ * addon provides (bias + GELU) follow the same switch, so the pure-wasm path is one switch away.
+ */
+export function nativeKernelsWanted(): boolean {
+  return nativeWanted;
+}
+
 function nativeActive(): boolean {
   const cfg = tf.getKernel('BatchMatMul', 'wasm');
   return cfg != null && (cfg.kernelFunc as unknown as Marked)[PURE] != null;

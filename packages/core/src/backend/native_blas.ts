@@ -10,6 +10,19 @@ import { availableParallelism } from 'node:os';
 /** The addon's surface, as `@moevl/native-blas` declares it (kept here so core needs no type dependency). */
 export interface NativeBlasAddon {
   gemm(heap: ArrayBuffer, desc: Float64Array): void;
+  /** Fused bias + GELU forward and backward (absent from addons built before they existed). */
+  biasGelu?(heap: ArrayBuffer, desc: Float64Array): void;
+  biasGeluGrad?(heap: ArrayBuffer, desc: Float64Array): void;
+  /** Fused LayerNorm forward and backward (likewise optional). */
+  layerNorm?(heap: ArrayBuffer, desc: Float64Array): void;
+  layerNormGrad?(heap: ArrayBuffer, desc: Float64Array): void;
+  /** float32 sums over a middle block of axes (likewise optional). */
+  sumMiddle?(heap: ArrayBuffer, desc: Float64Array): void;
+  /** Attention softmax with an additive mask, forward and backward (likewise optional). */
+  attentionSoftmax?(heap: ArrayBuffer, desc: Float64Array): void;
+  attentionSoftmaxGrad?(heap: ArrayBuffer, desc: Float64Array): void;
+  /** Axis permutation of 4-byte elements (likewise optional). */
+  transpose?(heap: ArrayBuffer, desc: Float64Array): void;
   setThreads(n: number): number;
   info(): { blas: string; version: string; config: string; core: string };
 }

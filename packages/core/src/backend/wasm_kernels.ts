@@ -6,6 +6,11 @@ import {
   isFixedFusedMatMul,
   pureWasmKernel,
 } from './matmul_kernels.js';
+import { registerGeluKernels } from './gelu_kernels.js';
+import { registerLayerNormKernels } from './layer_norm_kernels.js';
+import { registerMemoryKernels } from './memory_kernels.js';
+import { registerSegmentSumGradient } from './segment_sum_grad.js';
+import { registerSoftmaxKernels } from './softmax_kernels.js';
 
 /**
  * Kernels that sparse MoE needs and the tfjs wasm backend does not ship (REFERENCE.md §0).
@@ -47,10 +52,11 @@ function unsortedSegmentSumWasm(args: SegmentSumArgs): tf.TensorInfo {
   const { x, segmentIds, numSegments, rows, inner, outShape } = segmentSumLayout(args);
   const backend = args.backend as WasmBackendLike;
   const out = backend.makeOutput(outShape, x.dtype);
+  // Heap views, not readSync (which copies): the views are taken after the output's allocation.
   const outValues = backend.typedArrayFromHeap(out);
   outValues.fill(0);
-  const xValues = backend.readSync(x.dataId) as Float32Array | Int32Array;
-  const ids = backend.readSync(segmentIds.dataId) as Int32Array;
+  const xValues = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+  const ids = backend.typedArrayFromHeap(segmentIds) as Int32Array;
   addSegments(outValues, xValues, ids, rows, inner, numSegments);
   return out;
 }
@@ -79,13 +85,22 @@ function addSegments(
   inner: number,
   numSegments: number,
 ): void {
+  // A segment's first row is copied (memcpy) and only later rows are added: MoE dispatch sends at most one
+  // row to each buffer slot, so it is all copies. `outValues` starts zeroed and has the dtype of x.
+  const out = outValues as Float32Array | Int32Array;
+  const filled = new Uint8Array(numSegments);
   for (let r = 0; r < rows; r++) {
     const s = ids[r];
     // TensorFlow drops rows whose segment id is negative or out of range; match it.
     if (s < 0 || s >= numSegments) continue;
     const src = r * inner;
     const dst = s * inner;
-    for (let j = 0; j < inner; j++) outValues[dst + j] += xValues[src + j];
+    if (filled[s] === 0) {
+      filled[s] = 1;
+      out.set(xValues.subarray(src, src + inner), dst);
+    } else {
+      for (let j = 0; j < inner; j++) out[dst + j] += xValues[src + j];
+    }
   }
 }
 
@@ -282,7 +297,9 @@ function wrapGather(original: tf.KernelConfig): tf.KernelFunc {
     for (let i = 0; i < ids.length; i++) {
       const r = ids[i];
       if (r < 0 || r >= rows) throw new Error(`GatherV2: index ${r} is not in [0, ${rows - 1}]`);
-      dst.set(src.subarray(r * inner, (r + 1) * inner), i * inner);
+      // Short rows (top-k gates, 1-D gathers) by element: a subarray per row costs more than the copy.
+      if (inner < 16) for (let j = 0; j < inner; j++) dst[i * inner + j] = src[r * inner + j];
+      else dst.set(src.subarray(r * inner, (r + 1) * inner), i * inner);
     }
     return out;
   };
@@ -292,7 +309,8 @@ function wrapGather(original: tf.KernelConfig): tf.KernelFunc {
 
 /**
  * Registers the kernels the wasm backend lacks and wraps the slow ones (and replaces the cpu backend's
- * quadratic `UnsortedSegmentSum`); puts `BatchMatMul` and `_FusedMatMul` on the native BLAS where the
+ * quadratic `UnsortedSegmentSum`; `memory_kernels.ts`: copies, transposes and transposed reductions; `segment_sum_grad.ts`:
+ * the dispatch gradient); puts `BatchMatMul` and `_FusedMatMul` on the native BLAS where the
  * addon is built (`matmul_kernels.ts`), the wrapped wasm kernels staying their fallback. Idempotent, and safe
  * to call before `@tensorflow/tfjs-backend-wasm` is loaded (`initBackend` calls it again after loading it).
  * Leaves alone any kernel that a later tfjs version ships.
@@ -328,6 +346,11 @@ export function registerWasmKernels(): void {
     tf.unregisterKernel('GatherV2', 'wasm');
     tf.registerKernel({ ...gather, kernelFunc: wrapGather(gather) });
   }
+  registerMemoryKernels();
+  registerSegmentSumGradient();
+  registerGeluKernels();
+  registerLayerNormKernels();
+  registerSoftmaxKernels();
 }
 
 registerWasmKernels();

@@ -46,6 +46,15 @@ export class Dense extends Layer {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
+    return this.forwardWith(x, true);
+  }
+
+  /** x·W without the bias, for a caller that fuses the bias into what follows (`MLP`: `biasGelu`). */
+  applyKernel(x: tf.Tensor): tf.Tensor {
+    return this.forwardWith(x, false);
+  }
+
+  private forwardWith(x: tf.Tensor, withBias: boolean): tf.Tensor {
     this.ensureBuilt();
     const last = x.shape[x.rank - 1];
     if (last !== this.inputDim) {
@@ -55,8 +64,12 @@ export class Dense extends Layer {
     }
     return tf.tidy(() => {
       const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.inputDim]);
-      let y: tf.Tensor = tf.matMul(flat as tf.Tensor2D, this.kernel as tf.Tensor2D);
-      if (this.bias != null) y = tf.add(y, this.bias);
+      // The bias rides in the product (`_FusedMatMul`: on the native path sgemm accumulates onto it), and its
+      // gradient is one Sum over the rows.
+      const bias = withBias && this.bias != null ? this.bias : undefined;
+      const y: tf.Tensor = bias
+        ? tf.fused.matMul({ a: flat as tf.Tensor2D, b: this.kernel as tf.Tensor2D, bias })
+        : tf.matMul(flat as tf.Tensor2D, this.kernel as tf.Tensor2D);
       return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), this.units]);
     });
   }

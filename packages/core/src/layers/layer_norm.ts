@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { layerNorm } from '../ops/layer_norm.js';
 import { Layer, type LayerArgs } from './layer.js';
 
 export interface LayerNormArgs extends LayerArgs {
@@ -35,13 +36,7 @@ export class LayerNorm extends Layer {
     if (x.shape[x.rank - 1] !== this.dim) {
       throw new Error(`LayerNorm ${this.name}: expected last dimension ${this.dim}, got input [${x.shape}].`);
     }
-    return tf.tidy(() => {
-      const mean = tf.mean(x, -1, true);
-      const centered = tf.sub(x, mean);
-      const variance = tf.mean(tf.square(centered), -1, true);
-      const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.epsilon)));
-      return tf.add(tf.mul(normed, this.gamma), this.beta);
-    });
+    return layerNorm(x, this.gamma, this.beta, this.epsilon);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

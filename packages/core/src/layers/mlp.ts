@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { biasGelu } from '../ops/bias_gelu.js';
 import { type ActivationName, activation, checkActivation } from './activations.js';
 import { Dense } from './dense.js';
 import type { FeedForwardLayer, FeedForwardOutput, TokenContext } from './feed_forward.js';
@@ -38,7 +39,13 @@ export class MLP extends Layer implements FeedForwardLayer {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.fc2.apply(activation(this.activation, this.fc1.apply(x))));
+    return tf.tidy(() => {
+      const gelu = this.activation === 'gelu' || this.activation === 'geluTanh';
+      if (!gelu || !this.fc1.useBias) return this.fc2.apply(activation(this.activation, this.fc1.apply(x)));
+      // The first bias and the GELU are one fused kernel each way (the bias gradient comes with GELU's).
+      const xw = this.fc1.applyKernel(x);
+      return this.fc2.apply(biasGelu(xw, this.fc1.bias!, this.activation === 'gelu' ? 'none' : 'tanh'));
+    });
   }
 
   forward(x: tf.Tensor, _ctx?: TokenContext): FeedForwardOutput {

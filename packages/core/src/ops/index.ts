@@ -1,4 +1,6 @@
 export * from './argsort.js';
+export * from './attention_softmax.js';
+export * from './bias_gelu.js';
 export * from './custom_grad.js';
 export * from './cumsum.js';
 export * from './cv_squared.js';
@@ -6,6 +8,7 @@ export * from './dispatch.js';
 export * from './entropy.js';
 export * from './gelu.js';
 export * from './l2_normalize.js';
+export * from './layer_norm.js';
 export * from './logsumexp.js';
 export * from './one_hot.js';
 export * from './scatter_add.js';
