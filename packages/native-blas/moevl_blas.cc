@@ -445,6 +445,25 @@ napi_value Transpose(napi_env env, napi_callback_info info) {
 
 
 
+// splitHeads(heap, desc): desc = [yOffset, qOffset, kOffset, vOffset, b, t, h, hd, merge].
+napi_value SplitHeads(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  if (!HeapAndDesc(env, info, 9, &heap, &bytes, &d)) return nullptr;
+  const int64_t b = static_cast<int64_t>(d[4]), t = static_cast<int64_t>(d[5]), h = static_cast<int64_t>(d[6]),
+                hd = static_cast<int64_t>(d[7]);
+  if (b < 0 || t < 0 || h < 0 || hd < 0) return Fail(env, "negative dimension");
+  const int64_t n = b * t * h * hd;
+  const float* y = Operand(env, heap, bytes, d[0], 3 * n);
+  const float* q = Operand(env, heap, bytes, d[1], n);
+  const float* k = Operand(env, heap, bytes, d[2], n);
+  const float* v = Operand(env, heap, bytes, d[3], n);
+  if (!y || !q || !k || !v) return nullptr;
+  moevl::SplitHeads(y, const_cast<float*>(q), const_cast<float*>(k), const_cast<float*>(v), b, t, h, hd, d[8] != 0);
+  return nullptr;
+}
+
 // setThreads(n): the BLAS's thread count for large products (and the fused kernels'). Returns the count in
 // effect (0 when the BLAS has no knob).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
@@ -514,6 +533,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attentionSoftmax", nullptr, AttentionSoftmax, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionSoftmaxGrad", nullptr, AttentionSoftmaxGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"splitHeads", nullptr, SplitHeads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -230,4 +230,19 @@ void Transpose4(const void* x, void* y, int rank, const int64_t* shape, const in
   }
 }
 
+void SplitHeads(const float* y, float* q, float* k, float* v, int64_t b, int64_t t, int64_t h, int64_t hd,
+                bool merge) {
+  float* outs[3] = {q, k, v};
+  const int64_t d = h * hd;
+  for (int64_t bi = 0; bi < b; bi++)
+    for (int64_t ti = 0; ti < t; ti++)
+      for (int w = 0; w < 3; w++)
+        for (int64_t hi = 0; hi < h; hi++) {
+          float* packed = const_cast<float*>(y) + ((bi * t + ti) * 3 + w) * d + hi * hd;
+          float* head = outs[w] + ((bi * h + hi) * t + ti) * hd;
+          if (merge) std::memcpy(packed, head, sizeof(float) * static_cast<size_t>(hd));
+          else std::memcpy(head, packed, sizeof(float) * static_cast<size_t>(hd));
+        }
+}
+
 }  // namespace moevl

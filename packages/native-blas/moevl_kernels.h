@@ -37,4 +37,9 @@ void AttentionSoftmaxGrad(const float* dy, const float* y, float* dx, int64_t ro
 // y = x with its axes permuted (y's axis i is x's axis perm[i]), 4-byte elements, rank ≤ 8.
 void Transpose4(const void* x, void* y, int rank, const int64_t* shape, const int* perm);
 
+// Attention's packed projection y [b·t, 3·h·hd] (q, k, v blocks) to per-head q, k, v [b·h, t, hd]; with
+// merge, the reverse (q, k, v are read and y is written).
+void SplitHeads(const float* y, float* q, float* k, float* v, int64_t b, int64_t t, int64_t h, int64_t hd,
+                bool merge);
+
 }  // namespace moevl

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attentionSoftmax } from '../ops/attention_softmax.js';
 import { biasGelu } from '../ops/bias_gelu.js';
 import { layerNorm } from '../ops/layer_norm.js';
+import { splitHeads } from '../ops/split_heads.js';
 import { useBackend } from './init_backend.js';
 import { useNativeMatMul } from './matmul_kernels.js';
 import { nativeBlas } from './native_blas.js';
@@ -77,6 +78,16 @@ if (!native.ok) {
       tf.dispose([x, ...(bias ? [bias] : [])]);
     });
   }
+
+  it('splitHeads [6·7, 3·4·8]', () => {
+    const y = tf.randomNormal([42, 96], 0, 1, 'float32', 8);
+    const f = (a: tf.Tensor) => {
+      const [q, k, v] = splitHeads(a as tf.Tensor2D, 6, 7, 4);
+      return tf.addN([q, tf.mul(k, 2), tf.mul(v, 3)]);
+    };
+    expectClose(run(true, f, [y]), run(false, f, [y]));
+    y.dispose();
+  });
 
   for (const shape of [
     [6, 20, 128],

@@ -23,6 +23,8 @@ export interface NativeBlasAddon {
   attentionSoftmaxGrad?(heap: ArrayBuffer, desc: Float64Array): void;
   /** Axis permutation of 4-byte elements (likewise optional). */
   transpose?(heap: ArrayBuffer, desc: Float64Array): void;
+  /** Attention's packed q/k/v to heads and back (likewise optional). */
+  splitHeads?(heap: ArrayBuffer, desc: Float64Array): void;
   setThreads(n: number): number;
   info(): { blas: string; version: string; config: string; core: string };
 }

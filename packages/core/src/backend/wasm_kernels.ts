@@ -7,6 +7,7 @@ import {
   pureWasmKernel,
 } from './matmul_kernels.js';
 import { registerGeluKernels } from './gelu_kernels.js';
+import { registerHeadsKernels } from './heads_kernels.js';
 import { registerLayerNormKernels } from './layer_norm_kernels.js';
 import { registerMemoryKernels } from './memory_kernels.js';
 import { registerSegmentSumGradient } from './segment_sum_grad.js';
@@ -351,6 +352,7 @@ export function registerWasmKernels(): void {
   registerGeluKernels();
   registerLayerNormKernels();
   registerSoftmaxKernels();
+  registerHeadsKernels();
 }
 
 registerWasmKernels();

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { attentionSoftmax } from '../ops/attention_softmax.js';
+import { splitHeads } from '../ops/split_heads.js';
 import { Dense } from './dense.js';
 import { Layer, type LayerArgs } from './layer.js';
 
@@ -91,18 +92,10 @@ export class MultiHeadSelfAttention extends Layer {
     return tf.tidy(() => {
       const h = this.numHeads;
       const hd = this.headDim;
-      // q, k and v come from column blocks of the fused qkv kernel: slicing the [D, 3D] weight is cheap,
-      // whereas splitting the [B, T, 3D] activations costs ~20 ms per block on wasm (strided slices), and
-      // a rank-5 transpose ~100 ms. Each projection is then moved to heads with one rank-4 transpose.
-      this.qkv.ensureBuilt();
+      // One product for q, k and v (the fused qkv Dense, bias inside it), then one kernel that moves the three
+      // column blocks to heads (`splitHeads`; its gradient is the reverse move).
       const x2d = tf.reshape(x, [b * t, this.dim]) as tf.Tensor2D;
-      const project = (i: number) => {
-        const w = tf.slice(this.qkv.kernel, [0, i * this.dim], [this.dim, this.dim]) as tf.Tensor2D;
-        let y: tf.Tensor = tf.matMul(x2d, w);
-        if (this.qkv.bias != null) y = tf.add(y, tf.slice(this.qkv.bias, [i * this.dim], [this.dim]));
-        return tf.reshape(tf.transpose(tf.reshape(y, [b, t, h, hd]), [0, 2, 1, 3]), [b * h, t, hd]);
-      };
-      const [q, k, v] = [project(0), project(1), project(2)];
+      const [q, k, v] = splitHeads(this.qkv.apply(x2d) as tf.Tensor2D, b, t, h);
       const scores = tf.reshape(tf.matMul(q, k, false, true), [b, h, t, t]);
       // The masks become one additive bias [B or 1, 1, T or 1, T] shared by the heads; the scale, the bias and
       // the softmax are one fused kernel (and one for the gradient).

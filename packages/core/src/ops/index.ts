@@ -14,6 +14,7 @@ export * from './one_hot.js';
 export * from './scatter_add.js';
 export * from './segment_sum.js';
 export * from './softmax_cross_entropy.js';
+export * from './split_heads.js';
 export * from './stop_gradient.js';
 export * from './take_along_axis.js';
 export * from './top_k.js';
