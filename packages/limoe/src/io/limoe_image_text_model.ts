@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { type EvalRouting, type MetricValue, checkEvalRouting } from '@moevl/core';
 import type { ImageTextModel, PreprocessConfig, RoutingReport, TokenizedTexts } from '@moevl/vision';
 import type { LIMoEModel } from '../model/limoe_model.js';
-import type { BpeTokenizer } from '../tokenizer/bpe_tokenizer.js';
 import { encodedBatchToTensors } from '../tokenizer/tensors.js';
+import type { TextTokenizer } from '../tokenizer/text_tokenizer.js';
 import type { LIMoEMetadata } from './limoe_checkpoint.js';
 
 /** Kept and total token choices of one modality, summed over MoE layers and batches. */
@@ -52,7 +52,7 @@ export class LIMoEImageTextModel implements ImageTextModel {
 
   constructor(
     readonly model: LIMoEModel,
-    readonly tokenizer: BpeTokenizer,
+    readonly tokenizer: TextTokenizer,
     readonly metadata: LIMoEMetadata,
     options: LIMoEImageTextModelOptions = {},
   ) {
@@ -75,14 +75,17 @@ export class LIMoEImageTextModel implements ImageTextModel {
     }
     const c = model.config;
     this.embeddingDim = c.embedDim;
-    const m = metadata.imageMean;
-    const s = metadata.imageStd;
+    // One value for all channels (grayscale models), or one per RGB channel.
+    const perChannel = (v: number | number[]): [number, number, number] => {
+      const [a, b = a, c = a] = Array.isArray(v) ? v : [v];
+      return [a, b, c];
+    };
     this.preprocess = {
       size: c.imageSize,
       cropSize: c.imageSize,
       resizeMode: 'shortest',
-      mean: [m, m, m],
-      std: [s, s, s],
+      mean: perChannel(metadata.imageMean),
+      std: perChannel(metadata.imageStd),
     };
   }
 

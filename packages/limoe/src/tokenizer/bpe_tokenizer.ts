@@ -13,6 +13,7 @@ import { END_OF_WORD, canonicalText, normalizeText, pretokenize } from './normal
 import { validateBpeJSON, type BpeTokenizerJSON, type SpecialTokens } from './serialization.js';
 import { pairKey, wordToSymbols, type SymbolTable } from './symbols.js';
 import { encodedBatchToTensors, type TokenTensors } from './tensors.js';
+import type { TextTokenizer } from './text_tokenizer.js';
 import { LruCache } from './word_cache.js';
 
 export interface BpeTokenizerOptions {
@@ -25,7 +26,7 @@ export interface EncodeBatchOptions {
   contextLength?: number;
 }
 
-export class BpeTokenizer {
+export class BpeTokenizer implements TextTokenizer {
   readonly lowercase: boolean;
   readonly contextLength: number | undefined;
   readonly specialTokens: Readonly<SpecialTokens>;

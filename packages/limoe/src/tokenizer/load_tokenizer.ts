@@ -1,0 +1,16 @@
+import { BpeTokenizer } from './bpe_tokenizer.js';
+import { ClipTokenizer } from './clip_tokenizer.js';
+import type { HfTokenizerRef, TextTokenizer } from './text_tokenizer.js';
+
+/**
+ * A tokenizer from the JSON a model file stores (`TextTokenizer.toJSON()`, object or string): `type: 'bpe'`
+ * is the project's own BPE, `type: 'hf-tokenizer'` a Hugging Face tokenizer.json (CLIP's shipped one by
+ * name and sha256, or embedded). `what` names the source in errors (the model file).
+ */
+export function loadTextTokenizer(json: unknown, what?: string): TextTokenizer {
+  const spec: unknown = typeof json === 'string' ? JSON.parse(json) : json;
+  const type = (spec as { type?: unknown } | null)?.type;
+  if (type === 'hf-tokenizer') return ClipTokenizer.fromJSON(spec as HfTokenizerRef, what);
+  // Anything else is read as the project's BPE, whose validation names what is wrong.
+  return BpeTokenizer.fromJSON(spec);
+}
