@@ -2,6 +2,7 @@ import { registerModelFamily } from '@moevl/vision';
 import { limoeFamily } from './io/limoe_family.js';
 
 export * from './analysis/index.js';
+export * from './configs/index.js';
 export * from './io/index.js';
 export * from './losses/index.js';
 export * from './model/index.js';

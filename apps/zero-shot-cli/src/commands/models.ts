@@ -10,6 +10,8 @@ Usage:
 
 A --model value is resolved through the model families: a model file by the format in its header, any
 other value by the family that claims it (builtin:NAME → limoe; a CLIP folder or a hub id → clip).
+The model configs are architectures to train from ("zero-shot train --model NAME", or the path of a
+JSON file in the same form).
 
 Options:
   --json       print the list as JSON
@@ -28,6 +30,7 @@ export async function runModelsCommand(argv: string[], io: IO): Promise<number> 
     description: f.description ?? null,
     formats: [...(f.formats ?? [])],
     builtins: f.builtins?.() ?? [],
+    configs: f.configs?.() ?? [],
   }));
   if (values.json) {
     io.out.write(toJson({ families }));
@@ -42,6 +45,12 @@ export async function runModelsCommand(argv: string[], io: IO): Promise<number> 
   lines.push('builtin models:');
   for (const b of builtins) lines.push(`  ${b.name}: ${b.description}`);
   if (builtins.length === 0) lines.push('  none installed');
+  const configs = families.flatMap((f) => f.configs);
+  if (configs.length > 0) {
+    lines.push('model configs (zero-shot train --model NAME):');
+    const width = Math.max(...configs.map((c) => c.name.length));
+    for (const c of configs) lines.push(`  ${c.name.padEnd(width)}  ${c.description}`);
+  }
   io.out.write(lines.join('\n') + '\n');
   return 0;
 }

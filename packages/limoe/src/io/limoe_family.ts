@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type ModelFamily, ModelFamilyError } from '@moevl/vision';
+import { listLIMoEModelConfigs } from '../configs/model_configs.js';
 import { EVAL_TEMPLATES, FASHION_CAPTION_NAMES } from '../train/captions.js';
 import { BUILTIN_PREFIX, builtinModels, resolveBuiltinModel } from './builtin.js';
 import { LIMOE_FORMAT, loadLIMoE } from './limoe_checkpoint.js';
@@ -17,6 +18,8 @@ export const limoeFamily: ModelFamily = {
   claims: (spec) => spec.startsWith(BUILTIN_PREFIX),
   builtins: () =>
     builtinModels().map((m) => ({ name: `${BUILTIN_PREFIX}${m.name}`, description: m.description })),
+  // Architectures to train (`zero-shot train --model NAME`), as open_clip's model_configs/.
+  configs: () => listLIMoEModelConfigs().map(({ name, description }) => ({ name, description })),
   async load(spec, options) {
     let path: string;
     let builtin;

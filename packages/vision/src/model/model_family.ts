@@ -53,6 +53,11 @@ export interface ModelFamily {
   defaults?(dataset: string, loaded: LoadedFamilyModel): ModelFamilyDefaults | undefined;
   /** Shipped models, for listings (`zero-shot models`). */
   builtins?(): Array<{ name: string; description: string }>;
+  /**
+   * Named architectures the family trains from (open_clip's `model_configs/`: `zero-shot train --model
+   * NAME`), for listings; they are configs, not trained models, so `load` does not take them.
+   */
+  configs?(): Array<{ name: string; description: string }>;
 }
 
 /** An unknown format or a model no family claims: lists what exists. */

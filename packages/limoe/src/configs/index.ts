@@ -1,0 +1,3 @@
+export * from './model_config_error.js';
+export * from './model_config_file.js';
+export * from './model_configs.js';
