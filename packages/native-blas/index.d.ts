@@ -29,7 +29,8 @@ export interface NativeBlasAddon {
    * - `attentionSoftmax`: `[x, bias, y, b, h, t, s, biasB, biasT, scale]`, softmax(scale·x + bias) over s, bias
    *   `[biasB, 1, biasT, s]`; `attentionSoftmaxGrad`: `[dy, y, dx, rows, s, scale]`;
    * - `sumMiddle`: `[x, out, outer, reduce, inner, scale]`, out = scale·Σ_reduce x;
-   * - `transpose`: `[x, y, rank, ...shape, ...perm]`, 4-byte elements.
+   * - `transpose`: `[x, y, rank, ...shape, ...perm]`, 4-byte elements;
+   * - `splitHeads`: `[y, q, k, v, b, t, h, hd, merge]`, packed `[b·t, 3·h·hd]` ↔ heads `[b·h, t, hd]`.
    */
   biasGelu(heap: ArrayBuffer, desc: Float64Array): void;
   biasGeluGrad(heap: ArrayBuffer, desc: Float64Array): void;
@@ -39,6 +40,7 @@ export interface NativeBlasAddon {
   attentionSoftmaxGrad(heap: ArrayBuffer, desc: Float64Array): void;
   sumMiddle(heap: ArrayBuffer, desc: Float64Array): void;
   transpose(heap: ArrayBuffer, desc: Float64Array): void;
+  splitHeads(heap: ArrayBuffer, desc: Float64Array): void;
   /**
    * Sets the thread count for products of ≥ 2²⁸ multiply-adds (smaller ones run on one thread) and for the
    * fused kernels on large tensors; returns the BLAS' count in effect, 0 if unknown.

@@ -9,88 +9,17 @@
 // python3, /usr/bin/python3 that imports torch — Debian's python3-torch). Without it the bench says so.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, matmulPath, useNativeMatMul } from '@moevl/core';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { writeResultsSection } from './results_md.mjs';
+import { cores, findPython, loadRecord, machineLine, startTorch, stats } from './side_by_side.mjs';
 
 const SIZES = (process.env.MOEVL_BENCH_SIZES ?? '256,512,1024,2048').split(',').map(Number);
 const ROUNDS = Math.max(10, Number(process.env.MOEVL_BENCH_ROUNDS ?? 15));
-const cores = availableParallelism();
 
-function findPython() {
-  const candidates = process.env.MOEVL_BENCH_PYTHON
-    ? [process.env.MOEVL_BENCH_PYTHON]
-    : ['python3', '/usr/bin/python3'];
-  for (const py of candidates) {
-    const r = spawnSync(py, ['-c', 'import torch'], {
-      encoding: 'utf8',
-      env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
-    });
-    if (r.status === 0) return { py };
-  }
-  return {
-    why: `no Python with torch among ${candidates.join(', ')} (Debian: apt-get install python3-torch)`,
-  };
-}
-
-/** The PyTorch server: `time(n)` resolves to the seconds one torch.mm took inside Python. */
-async function startTorch(py) {
-  const script = fileURLToPath(new URL('./gemm_torch.py', import.meta.url));
-  const child = spawn(py, [script, String(cores)], {
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async () => {
-    const { value, done } = await lines.next();
-    if (done) throw new Error('the PyTorch child exited');
-    return value;
-  };
-  const hello = await next();
-  return {
-    version: hello.replace(/^ready /, ''),
-    async time(n) {
-      child.stdin.write(`${n}\n`);
-      const line = await next();
-      if (line.startsWith('err')) throw new Error(`PyTorch: ${line}`);
-      return Number(line) * 1000;
-    },
-    stop: () => child.stdin.end(),
-  };
-}
-
-/** Other processes by share of a CPU (ps' lifetime average), to say what the machine was busy with. */
-function topProcesses() {
-  try {
-    const out = execFileSync('ps', ['-eo', 'pid,pcpu,args', '--sort=-pcpu', '--no-headers'], {
-      encoding: 'utf8',
-    });
-    return (
-      out
-        .trim()
-        .split('\n')
-        .map((l) => l.trim().split(/\s+/))
-        .filter(([pid, cpu]) => Number(pid) !== process.pid && Number(cpu) >= 5)
-        .slice(0, 4)
-        .map(([, cpu, ...args]) => `${cpu}% \`${args.slice(0, 2).join(' ').slice(0, 60)}\``)
-        .join(', ') || 'none over 5%'
-    );
-  } catch {
-    return 'unknown (no ps)';
-  }
-}
-
-const stats = (ms) => {
-  const s = [...ms].sort((a, b) => a - b);
-  return { best: s[0], median: s[Math.floor(s.length / 2)] };
-};
 const gflops = (n, ms) => (2 * n ** 3) / (ms * 1e6);
 
-const loadBefore = loadavg();
-const busyBefore = topProcesses();
-const machine = `${cpus()[0]?.model ?? 'unknown cpu'}, ${cores} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
+const load = loadRecord();
+const machine = machineLine();
 await initBackend({ backend: 'wasm' });
 const native = matmulPath('wasm');
 const hasNative = native.kind === 'native';
@@ -98,8 +27,10 @@ useNativeMatMul(false);
 const wasmName = `tfjs-wasm ${tf.version.tfjs} (XNNPACK, 1 thread, moevl's wrapper)`;
 useNativeMatMul(true);
 const python = findPython();
-const torch = python.py ? await startTorch(python.py) : undefined;
-console.log(`machine: ${machine}; load average ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}`);
+const torch = python.py
+  ? await startTorch(python.py, fileURLToPath(new URL('./gemm_torch.py', import.meta.url)), cores)
+  : undefined;
+console.log(`machine: ${machine}; load average ${load.before}`);
 console.log(`native: ${hasNative ? native.name : `not available (${native.reason})`}`);
 console.log(`wasm:   ${wasmName}`);
 console.log(
@@ -153,7 +84,6 @@ for (const n of SIZES) {
 }
 torch?.stop();
 useNativeMatMul(true);
-const loadAfter = loadavg();
 
 writeResultsSection('gemm', [
   '## GEMM: native BLAS vs tfjs-wasm vs PyTorch, interleaved call by call',
@@ -162,9 +92,7 @@ writeResultsSection('gemm', [
     `${ROUNDS} rounds, each round calling every engine once (order alternating), after 2 warm-up calls each.`,
   '',
   `Machine: ${machine}.`,
-  `**Load while measured**: load average (1/5/15 min) ${loadBefore.map((x) => x.toFixed(2)).join(' / ')} before, ` +
-    `${loadAfter.map((x) => x.toFixed(2)).join(' / ')} after; other processes before (ps %CPU): ${busyBefore}. ` +
-    'Numbers taken under load are lower and noisier than on a quiet machine.',
+  load.end(),
   '',
   `- native: ${hasNative ? `${native.name}, moevl's kernel on the wasm heap` : `not available (${native.reason})`}`,
   `- wasm: ${wasmName}`,

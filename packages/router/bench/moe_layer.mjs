@@ -1,92 +1,157 @@
-// MoELayer forward+backward against a dense MLP with the same per-token FLOPs (not a test).
-// Overhead ratio = MoE time / (K × dense time): 1.0 means routing, dispatch and combine are free.
-// PyTorch on our 2-core CPU measures 1.4–1.5× for this layer; the goal is ≤ 1.35×.
-//   npm run bench -w @moevl/router        (wasm; MOEVL_BENCH_BACKENDS=cpu,wasm to choose)
+// MoE layer benchmark (not a test): forward+backward of moevl's MoELayer (top-k router in training mode:
+// noise, Batch Priority Routing, capacity factor 1.25, importance and load losses) at S=2048 tokens, D=256,
+// expert hidden H=1024, for E ∈ {8, 32} and K ∈ {1, 2}, and of a dense MLP of the same width; the same in
+// PyTorch (bench/moe_torch.py: gate, softmax, top-k, capacity positions, dispatch into [E, C, D], batched
+// expert MLP with GELU, combine, written plainly in torch). Interleaved call by call in one run (each round
+// calls every engine once, alternating the order), best and median of the rounds, printed as ratios and
+// written to bench/RESULTS.md. Overhead = MoE time / (K × dense time) in the same framework.
+//   npm run bench -w @moevl/router
+//   MOEVL_BENCH_ROUNDS=20 npm run bench -w @moevl/router
+// PyTorch (Debian's python3-torch) runs with OPENBLAS_NUM_THREADS=1 twice: torch.set_num_threads(<cores>), the
+// setting issue 15 asks for, and set_num_threads(1), which is faster when the machine is loaded; the ratios
+// are against the faster of the two, so a loaded machine cannot flatter moevl. Without torch the bench says so.
 import * as tf from '@tensorflow/tfjs';
-import { MLP, useBackend } from '@moevl/core';
+import { MLP, initBackend, matmulPath } from '@moevl/core';
 import { MoELayer } from '@moevl/router';
-import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { writeResultsSection } from '../../core/bench/results_md.mjs';
+import {
+  cores,
+  findPython,
+  interleave,
+  loadRecord,
+  machineLine,
+  startTorch,
+} from '../../core/bench/side_by_side.mjs';
 
 const S = 2048;
 const D = 256;
 const H = 1024;
+const CASES = [
+  [8, 1],
+  [8, 2],
+  [32, 1],
+  [32, 2],
+];
+const ROUNDS = Math.max(10, Number(process.env.MOEVL_BENCH_ROUNDS ?? 10));
 
-function median(fn, iters) {
-  tf.dispose(fn());
-  const times = [];
-  for (let i = 0; i < iters; i++) {
-    const t0 = performance.now();
-    const out = fn();
-    out[0].dataSync();
-    tf.dispose(out);
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
+const load = loadRecord();
+// A run with MOEVL_THREADS set writes its own section, beside the default run's.
+const threadsNote = process.env.MOEVL_THREADS ? ` (MOEVL_THREADS=${process.env.MOEVL_THREADS})` : '';
+await initBackend({ backend: process.env.MOEVL_BACKEND ?? 'wasm' });
+const path = matmulPath();
+const python = findPython();
+const script = fileURLToPath(new URL('./moe_torch.py', import.meta.url));
+const torchSettings = python.py ? [...new Set([cores, 1])] : [];
+const torches = [];
+for (const threads of torchSettings)
+  torches.push({ threads, ...(await startTorch(python.py, script, threads)) });
+console.log(`machine: ${machineLine()}; load average ${load.before}`);
+console.log(`moevl: tfjs ${tf.version.tfjs} ${tf.getBackend()}, matmul ${path.name}`);
+console.log(
+  torches.length > 0
+    ? `torch: ${torches[0].version.replace(/, \d+ threads?$/, '')}, OPENBLAS_NUM_THREADS=1, set_num_threads ${torchSettings.join(' and ')}`
+    : `torch: not available (${python.why}); moevl's numbers alone`,
+);
 
-function fwdBwd(layer, x, forward) {
+/** One forward+backward of `forward` over `layer`'s weights, in ms (the loss read back forces completion). */
+function stepOf(layer, forward, x) {
   const vars = Object.values(layer.trainableWeights());
   return () => {
+    const t0 = performance.now();
     const { value, grads } = tf.variableGrads(() => {
       const out = forward(x);
       return tf.addN([tf.mean(tf.square(out.y)), ...Object.values(out.auxLosses ?? {})]);
     }, vars);
-    return [value, ...Object.values(grads)];
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+    return performance.now() - t0;
   };
 }
 
-const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores`;
-const backends = (process.env.MOEVL_BENCH_BACKENDS ?? 'wasm').split(',');
-const rows = [];
-for (const backend of backends) {
-  await useBackend(backend);
-  const iters = backend === 'cpu' ? 2 : 5;
-  const x = tf.randomNormal([1, S, D], 0, 1, 'float32', 1);
-  const dense = new MLP({ dim: D, hiddenDim: H, seed: 1 });
-  const denseMs = median(
-    fwdBwd(dense, x, (a) => ({ y: dense.apply(a) })),
-    iters,
-  );
-  console.log(`${backend}: dense MLP S=${S} D=${D} H=${H} fwd+bwd ${denseMs.toFixed(1)} ms  (${machine})`);
-  for (const E of [8, 32]) {
-    for (const K of [1, 2]) {
-      const moe = new MoELayer({
-        dim: D,
-        hiddenDim: H,
-        numExperts: E,
-        router: { name: 'top-k', options: { k: K, capacityFactor: 1.25 } },
-        seed: 2,
-      });
-      const ms = median(
-        fwdBwd(moe, x, (a) => moe.forward(a, { training: true })),
-        iters,
-      );
-      const ratio = ms / (K * denseMs);
-      rows.push({ backend, E, K, ms, denseMs, ratio });
-      console.log(
-        `${backend}: MoE E=${E} K=${K} cf=1.25 fwd+bwd ${ms.toFixed(1)} ms  overhead ${ratio.toFixed(2)}×`,
-      );
-      moe.dispose();
-    }
-  }
-  dense.dispose();
-  x.dispose();
-}
-const md = [
-  '# MoELayer benchmark',
-  '',
-  `Written by \`npm run bench -w @moevl/router\` on ${new Date().toISOString().slice(0, 10)}; ${machine}, tfjs ${tf.version.tfjs}.`,
-  `S=${S} tokens, D=${D}, expert hidden ${H}, top-k router with training noise, cf=1.25, forward+backward.`,
-  'Overhead = MoE time / (K × dense MLP time); PyTorch measures 1.4–1.5× for this layer on the same machine; goal ≤ 1.35×.',
-  '',
-  '| backend | E | K | MoE ms | dense ms | overhead |',
-  '|---|---|---|---|---|---|',
-  ...rows.map(
-    (r) =>
-      `| ${r.backend} | ${r.E} | ${r.K} | ${r.ms.toFixed(1)} | ${r.denseMs.toFixed(1)} | ${r.ratio.toFixed(2)}× |`,
-  ),
-  '',
+const x = tf.randomNormal([1, S, D], 0, 1, 'float32', 1);
+const dense = new MLP({ dim: D, hiddenDim: H, seed: 1 });
+const layers = CASES.map(
+  ([E, K]) =>
+    new MoELayer({
+      dim: D,
+      hiddenDim: H,
+      numExperts: E,
+      router: { name: 'top-k', options: { k: K, capacityFactor: 1.25 } },
+      seed: 2,
+    }),
+);
+const engines = [
+  { name: 'moevl dense', run: stepOf(dense, (a) => ({ y: dense.apply(a) }), x) },
+  ...CASES.map(([E, K], i) => ({
+    name: `moevl ${E},${K}`,
+    run: stepOf(layers[i], (a) => layers[i].forward(a, { training: true }), x),
+  })),
+  ...torches.flatMap((t) => [
+    { name: `torch${t.threads} dense`, run: () => t.time('dense') },
+    ...CASES.map(([E, K]) => ({ name: `torch${t.threads} ${E},${K}`, run: () => t.time(`moe ${E} ${K}`) })),
+  ]),
 ];
-writeFileSync(new URL('./RESULTS.md', import.meta.url), md.join('\n'));
+const r = await interleave(engines, ROUNDS);
+for (const t of torches) t.stop();
+tf.dispose(x);
+dense.dispose();
+for (const l of layers) l.dispose();
+
+const ms = (s) => (s ? `${s.best.toFixed(1)} / ${s.median.toFixed(1)}` : '–');
+const times = (a, b) =>
+  a && b ? `${(a.best / b.best).toFixed(2)}× / ${(a.median / b.median).toFixed(2)}×` : '–';
+// The faster PyTorch setting for a row, by median.
+const torchOf = (key) =>
+  torches.map((t) => ({ t, s: r[`torch${t.threads} ${key}`] })).sort((a, b) => a.s.median - b.s.median)[0];
+const overhead = (moe, den, k) =>
+  moe && den
+    ? `${(moe.best / (k * den.best)).toFixed(2)}× / ${(moe.median / (k * den.median)).toFixed(2)}×`
+    : '–';
+const rows = [['dense', 1, 'dense'], ...CASES.map(([E, K]) => [`E=${E} K=${K}`, K, `${E},${K}`])].map(
+  ([label, k, key]) => {
+    const m = r[`moevl ${key}`];
+    const best = torches.length > 0 ? torchOf(key) : undefined;
+    const torchCells = torches.map((t) => ms(r[`torch${t.threads} ${key}`]));
+    const cells = [label, ms(m), ...torchCells, best ? `${best.t.threads}` : '–', times(m, best?.s)];
+    if (key !== 'dense') {
+      const bestDense = torches.length > 0 ? r[`torch${best.t.threads} dense`] : undefined;
+      cells.push(overhead(m, r['moevl dense'], k), overhead(best?.s, bestDense, k));
+    } else cells.push('–', '–');
+    console.log(cells.join('  '));
+    return cells;
+  },
+);
+
+const torchHeads = torches.map((t) => `PyTorch ${t.threads} thread${t.threads === 1 ? '' : 's'} ms`);
+writeResultsSection(
+  process.env.MOEVL_THREADS ? `moe-threads-${process.env.MOEVL_THREADS}` : 'moe',
+  [
+    `## MoE layer forward+backward: moevl vs PyTorch, interleaved call by call${threadsNote}`,
+    '',
+    `Written by \`npm run bench -w @moevl/router\` (bench/moe_layer.mjs) on ${new Date().toISOString().slice(0, 10)}: ` +
+      `S=${S} tokens, D=${D}, expert hidden ${H}, top-k router in training mode (noise, BPR, cf 1.25, importance ` +
+      `and load losses), forward+backward of mean(y²) + aux losses over the layer's weights; ${ROUNDS} rounds, ` +
+      'each calling every engine once (order alternating), after 2 warm-up calls each.',
+    '',
+    `Machine: ${machineLine()}.`,
+    load.end(),
+    '',
+    `- moevl: tfjs ${tf.version.tfjs} ${tf.getBackend()}, matmul ${path.name}`,
+    torches.length > 0
+      ? `- PyTorch: ${torches[0].version.replace(/, \d+ threads?$/, '')} (bench/moe_torch.py), OPENBLAS_NUM_THREADS=1, ` +
+        `torch.set_num_threads(${torchSettings.join(') and (')}), timed inside Python`
+      : `- PyTorch: not available (${python.why}); moevl's numbers alone`,
+    '',
+    'Times as best / median of the rounds. "moevl ÷ PyTorch" is moevl\'s time over the faster PyTorch setting ' +
+      "(by median; ≤ 1 means moevl is as fast or faster); overhead is MoE time over K × the dense MLP's in the " +
+      'same framework.',
+    '',
+    `| layer | moevl ms | ${torchHeads.join(' | ')} | faster PyTorch (threads) | moevl ÷ PyTorch | moevl overhead over K × dense | PyTorch overhead over K × dense |`,
+    `|---|---|${torchHeads.map(() => '---|').join('')}---|---|---|---|`,
+    ...rows.map((c) => `| ${c.join(' | ')} |`),
+  ],
+  new URL('./RESULTS.md', import.meta.url),
+  '# @moevl/router benchmarks',
+);
+console.log('wrote the moe section of bench/RESULTS.md');
