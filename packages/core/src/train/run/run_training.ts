@@ -21,6 +21,17 @@ export interface ResumableData<B> {
   setState(state: unknown): void;
 }
 
+/**
+ * The same for a source whose batches arrive asynchronously (a loader that decodes ahead in worker
+ * threads, like vision's image–caption sources): `getState` is the position after the last batch `next`
+ * resolved with, whatever the source has read ahead.
+ */
+export interface AsyncResumableData<B> {
+  next(): Promise<B>;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
 export interface StepContext {
   /** 0-based index of the step being computed. */
   step: number;
@@ -44,7 +55,7 @@ export interface RunTrainingOptions<B> {
   /** Learning rate for a 0-based step. */
   schedule: (step: number) => number;
   totalSteps: number;
-  data: ResumableData<B>;
+  data: ResumableData<B> | AsyncResumableData<B>;
   lossFn: (batch: B, ctx: StepContext) => LossFnResult;
   /** The run's random stream; saved and restored with checkpoints. */
   rng: Rng;
@@ -195,7 +206,7 @@ export async function runTraining<B>(options: RunTrainingOptions<B>): Promise<Ru
       );
     }
     const lr = options.schedule(step);
-    const batch = data.next();
+    const batch = await data.next();
     const t0 = performance.now();
     let result;
     try {
