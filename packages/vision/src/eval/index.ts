@@ -20,3 +20,4 @@ export * from './sampling.js';
 export * from './work_dir.js';
 export * from './prompt_check.js';
 export * from './zero_shot_pipeline.js';
+export * from './retrieval_metrics.js';

@@ -43,6 +43,26 @@ async function detectFormat(path: string): Promise<ImageCaptionFormat> {
   );
 }
 
+/** The files of a spec (`::` splits a list) and their format (named, or detected from the first). */
+export async function pathsAndFormat(
+  spec: Pick<ImageCaptionSourceSpec, 'path' | 'type'>,
+): Promise<{ paths: string[]; format: ImageCaptionFormat }> {
+  const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).flatMap((p) =>
+    typeof p === 'string' ? p.split('::') : [p],
+  );
+  if (paths.length === 0 || paths.some((p) => typeof p !== 'string' || p === '')) {
+    throw new DatasetError('bad-option', 'path must name a data file, a shard pattern or a folder.');
+  }
+  const requested = spec.type ?? 'auto';
+  if (requested !== 'auto' && !FORMATS.includes(requested)) {
+    throw new DatasetError(
+      'bad-option',
+      `Unknown dataset type "${String(requested)}"; use auto, ${FORMATS.join(', ')}.`,
+    );
+  }
+  return { paths, format: requested === 'auto' ? await detectFormat(paths[0]) : requested };
+}
+
 function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v < 0) {
@@ -62,20 +82,7 @@ export async function openImageCaptionSource(spec: ImageCaptionSourceSpec): Prom
   if (!Number.isSafeInteger(spec.seed)) {
     throw new DatasetError('bad-option', `seed must be a whole number, got ${JSON.stringify(spec.seed)}.`);
   }
-  const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).flatMap((p) =>
-    typeof p === 'string' ? p.split('::') : [p],
-  );
-  if (paths.length === 0 || paths.some((p) => typeof p !== 'string' || p === '')) {
-    throw new DatasetError('bad-option', 'path must name a data file, a shard pattern or a folder.');
-  }
-  const requested = spec.type ?? 'auto';
-  if (requested !== 'auto' && !FORMATS.includes(requested)) {
-    throw new DatasetError(
-      'bad-option',
-      `Unknown dataset type "${String(requested)}"; use auto, ${FORMATS.join(', ')}.`,
-    );
-  }
-  const format = requested === 'auto' ? await detectFormat(paths[0]) : requested;
+  const { paths, format } = await pathsAndFormat(spec);
   const { channels = 3, ...preprocessConfig } = spec.preprocess ?? {};
   if (channels !== 1 && channels !== 3) {
     throw new DatasetError(
@@ -101,41 +108,7 @@ export async function openImageCaptionSource(spec: ImageCaptionSourceSpec): Prom
   const signal = spec.signal;
   signal?.throwIfAborted();
 
-  let sampler: Sampler;
-  if (format === 'webdataset') {
-    const bufferSize = nonNegativeInt('shuffleBuffer', spec.shuffleBuffer, DEFAULT_SHUFFLE_BUFFER);
-    const shards = await listShards(paths);
-    sampler = new WebDatasetSampler(
-      shards,
-      { seed: spec.seed, shuffle, bufferSize, maxImageBytes, signal },
-      paths,
-    );
-  } else if (format === 'folder') {
-    if (paths.length !== 1)
-      throw new DatasetError('bad-option', 'An image folder dataset takes one folder, not a list.');
-    const table = await FolderTable.open(paths[0], {
-      templates: spec.templates,
-      classNames: spec.classNames,
-      layout: spec.layout,
-      seed: spec.seed,
-    });
-    sampler = new RowSampler(table, spec.seed, shuffle);
-  } else if (format === 'csv') {
-    const table = await CsvTable.open(paths, {
-      imageKey: spec.imageKey ?? DEFAULT_CSV_IMAGE_KEY,
-      captionKey: spec.captionKey ?? DEFAULT_CSV_CAPTION_KEY,
-      separator: spec.separator ?? DEFAULT_CSV_SEPARATOR,
-      signal,
-    });
-    sampler = new RowSampler(table, spec.seed, shuffle);
-  } else {
-    const table = await JsonlTable.open(paths, {
-      imageKey: spec.imageKey,
-      captionKey: spec.captionKey,
-      signal,
-    });
-    sampler = new RowSampler(table, spec.seed, shuffle);
-  }
+  const sampler = await openSampler(spec, paths, format, { shuffle, maxImageBytes, signal });
   // One libvips thread per image: images already decode in parallel on libuv's pool (see preprocessBatch).
   applyVipsThreads({});
   const decoderSettings = { ...settings, concurrency, maxImageBytes };
@@ -153,4 +126,48 @@ export async function openImageCaptionSource(spec: ImageCaptionSourceSpec): Prom
     readAhead,
     signal,
   });
+}
+
+/** The sampler of a format: rows (CSV, JSONL, folder) or shards, checked at open. */
+export async function openSampler(
+  spec: ImageCaptionSourceSpec,
+  paths: string[],
+  format: ImageCaptionFormat,
+  { shuffle, maxImageBytes, signal }: { shuffle: boolean; maxImageBytes: number; signal?: AbortSignal },
+): Promise<Sampler> {
+  if (format === 'webdataset') {
+    const bufferSize = nonNegativeInt('shuffleBuffer', spec.shuffleBuffer, DEFAULT_SHUFFLE_BUFFER);
+    const shards = await listShards(paths);
+    return new WebDatasetSampler(
+      shards,
+      { seed: spec.seed, shuffle, bufferSize, maxImageBytes, signal },
+      paths,
+    );
+  }
+  if (format === 'folder') {
+    if (paths.length !== 1)
+      throw new DatasetError('bad-option', 'An image folder dataset takes one folder, not a list.');
+    const table = await FolderTable.open(paths[0], {
+      templates: spec.templates,
+      classNames: spec.classNames,
+      layout: spec.layout,
+      seed: spec.seed,
+    });
+    return new RowSampler(table, spec.seed, shuffle);
+  }
+  if (format === 'csv') {
+    const table = await CsvTable.open(paths, {
+      imageKey: spec.imageKey ?? DEFAULT_CSV_IMAGE_KEY,
+      captionKey: spec.captionKey ?? DEFAULT_CSV_CAPTION_KEY,
+      separator: spec.separator ?? DEFAULT_CSV_SEPARATOR,
+      signal,
+    });
+    return new RowSampler(table, spec.seed, shuffle);
+  }
+  const table = await JsonlTable.open(paths, {
+    imageKey: spec.imageKey,
+    captionKey: spec.captionKey,
+    signal,
+  });
+  return new RowSampler(table, spec.seed, shuffle);
 }
