@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
+import { platform } from '#platform';
 import { type MatmulPath, matmulPath } from './matmul_kernels.js';
 import { registerWasmKernels } from './wasm_kernels.js';
 
@@ -40,29 +40,14 @@ const INSTALL_HINT: Record<BackendName, string> = {
   cpu: 'ships with @tensorflow/tfjs',
 };
 
-const require = createRequire(import.meta.url);
-
-class NotInstalled extends Error {}
-
 function isNotInstalled(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
-  return err instanceof NotInstalled || code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0];
-}
-
-// Package names live in variables so bundlers and tsc do not try to resolve optional packages.
-// Resolving first tells "not installed" apart from "installed but failed to load" (e.g. missing CUDA).
-async function importOptional(pkg: string): Promise<unknown> {
-  try {
-    require.resolve(pkg);
-  } catch {
-    throw new NotInstalled(pkg);
-  }
-  return import(/* @vite-ignore */ pkg);
 }
 
 function silenceCpuNodeBanner(): void {
@@ -75,14 +60,17 @@ function silenceCpuNodeBanner(): void {
 async function tryBackend(name: BackendName): Promise<BackendAttempt> {
   try {
     if (name === 'tensorflow-gpu' || name === 'tensorflow') {
-      await importOptional(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+      // Resolved before loading: "not installed" is told apart from "failed to load" (e.g. missing CUDA).
+      await platform.importOptional(
+        name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node',
+      );
       if (!(await tf.setBackend('tensorflow'))) {
         return { name, ok: false, reason: 'package loaded but the tensorflow backend failed to initialise' };
       }
       return { name, ok: true, reason: 'native TensorFlow found' };
     }
     if (name === 'wasm') {
-      await importOptional('@tensorflow/tfjs-backend-wasm');
+      await platform.importOptional('@tensorflow/tfjs-backend-wasm');
       registerWasmKernels();
       if (!(await tf.setBackend('wasm'))) {
         return { name, ok: false, reason: 'wasm module failed to initialise' };
@@ -108,7 +96,7 @@ export function parseBackendName(value: string, source: string): BackendName {
  * `options.backend` force one, and then a failure is an error rather than a silent fallback.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
-  const env = process.env.MOEVL_BACKEND;
+  const env = platform.env('MOEVL_BACKEND');
   const forced =
     options.backend != null
       ? parseBackendName(options.backend, 'initBackend({backend})')
@@ -140,7 +128,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
   if (chosen.name === 'cpu' || tf.findBackend('cpu') != null) silenceCpuNodeBanner();
   const matmul = matmulPath(tf.getBackend());
-  if (process.env.MOEVL_NATIVE === '1' && chosen.name === 'wasm' && matmul.kind !== 'native') {
+  if (platform.env('MOEVL_NATIVE') === '1' && chosen.name === 'wasm' && matmul.kind !== 'native') {
     throw new Error(
       `MOEVL_NATIVE=1 asks for the native matmul path, but it is not available: ${matmul.reason}. ` +
         'Install a CBLAS (Debian/Ubuntu: apt-get install libopenblas-dev), then ' +
@@ -154,7 +142,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     tfjsVersion: tf.version.tfjs,
     matmul,
   };
-  if (options.print) process.stderr.write(formatBackendReport(report) + '\n');
+  if (options.print) platform.writeError(formatBackendReport(report) + '\n');
   return report;
 }
 

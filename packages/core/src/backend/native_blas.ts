@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { platform } from '#platform';
 
 /**
  * The optional native GEMM (`@moevl/native-blas`, an N-API addon over the system CBLAS, built at install
@@ -46,7 +45,6 @@ export type NativeBlasState =
   | { ok: false; reason: string };
 
 const PACKAGE = '@moevl/native-blas';
-const require = createRequire(import.meta.url);
 let state: NativeBlasState | undefined;
 
 function firstLine(err: unknown): string {
@@ -55,23 +53,26 @@ function firstLine(err: unknown): string {
 
 /** `MOEVL_THREADS` when it is a positive integer, else the core count. */
 function threadCount(): { n: number; from: string } {
-  const env = process.env.MOEVL_THREADS;
+  const env = platform.env('MOEVL_THREADS');
   if (env != null && env !== '') {
     const n = Number(env);
     if (Number.isInteger(n) && n > 0) return { n, from: 'MOEVL_THREADS' };
     return {
-      n: availableParallelism(),
+      n: platform.cores(),
       from: `core count; MOEVL_THREADS="${env}" is not a positive integer`,
     };
   }
-  return { n: availableParallelism(), from: 'core count' };
+  return { n: platform.cores(), from: 'core count' };
 }
 
 function load(): NativeBlasState {
-  if (process.env.MOEVL_NATIVE === '0') return { ok: false, reason: 'disabled by MOEVL_NATIVE=0' };
+  if (platform.env('MOEVL_NATIVE') === '0') return { ok: false, reason: 'disabled by MOEVL_NATIVE=0' };
+  if (platform.requirePackage == null) {
+    return { ok: false, reason: `no native addon on the ${platform.name} platform (the wasm kernels run)` };
+  }
   let pkg: { loadNativeBlas(): { ok: boolean; addon?: NativeBlasAddon; reason?: string } };
   try {
-    pkg = require(PACKAGE);
+    pkg = platform.requirePackage(PACKAGE) as typeof pkg;
   } catch (err) {
     const code = (err as { code?: string } | null)?.code;
     return {

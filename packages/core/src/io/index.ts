@@ -8,6 +8,7 @@ export type { SafetensorsContents } from './safetensors_parse.js';
 export { serializeSafetensors } from './safetensors_serialize.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors_file.js';
 export * from './model_file.js';
+export * from './model_file_parse.js';
 export { sha256Json } from './sha256_json.js';
 export { fileDigests, sha256File } from './file_digest.js';
 export { FileLockedError, acquireLock } from './file_lock.js';

@@ -1,4 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import {
+  type LoadModelFileOptions,
+  type LoadWeights,
+  type LoadedModelFile,
+  modelFromSafetensors,
+  parseFormat,
+} from './model_file_parse.js';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from './safetensors_file.js';
 
 /**
@@ -14,13 +21,6 @@ export interface ModelFileHeader {
   version: number;
   /** Everything in the header metadata (raw strings). */
   metadata: Record<string, string>;
-}
-
-/** Splits `name/version`; null when the file names no moevl format. */
-export function parseFormat(value: unknown): { format: string; version: number } | null {
-  if (typeof value !== 'string') return null;
-  const m = /^(.+)\/(\d+)$/.exec(value);
-  return m ? { format: m[1], version: Number(m[2]) } : null;
 }
 
 /** Reads only a model file's header: which format it is, without loading a tensor. */
@@ -55,38 +55,6 @@ export async function saveModelFile(
   await writeSafetensors(path, weights, metadata);
 }
 
-export interface LoadModelFileOptions<C, M extends { loadWeights: LoadWeights; dispose(): void }> {
-  format: string;
-  /** Versions this loader reads (default [1]). */
-  versions?: number[];
-  /** What the model is called in messages ("LIMoE model file"). */
-  what: string;
-  /** Checks and completes the parsed config; throw with a message (the path is prefixed). */
-  validate: (config: unknown) => C;
-  /** Builds the model from the valid config and extras (before the weights are loaded). */
-  build: (config: C, extras: Record<string, unknown>) => M;
-  /** Extras that must be present (checked, with the path, before anything is built). */
-  requiredExtras?: string[];
-  /** How to convert files of other versions or formats, added to the error. */
-  hint?: string;
-}
-
-type LoadWeights = (
-  tensors: Record<string, tf.Tensor>,
-  options?: { strict?: boolean; source?: string },
-) => void;
-
-export interface LoadedModelFile<C, M> {
-  model: M;
-  config: C;
-  extras: Record<string, unknown>;
-  version: number;
-}
-
-const failAt = (path: string, message: string, cause?: unknown): never => {
-  throw new Error(message.startsWith(path) ? message : `${path}: ${message}`, cause ? { cause } : undefined);
-};
-
 /**
  * Reads a model file written by `saveModelFile`: checks the format and version, parses config and extras
  * (a damaged header is named as such), validates the config, builds the model, loads the weights strictly
@@ -96,53 +64,5 @@ export async function loadModelFile<C, M extends { loadWeights: LoadWeights; dis
   path: string,
   options: LoadModelFileOptions<C, M>,
 ): Promise<LoadedModelFile<C, M>> {
-  const { tensors, metadata } = await readSafetensors(path);
-  try {
-    const parsed = parseFormat(metadata.format);
-    const versions = options.versions ?? [1];
-    if (parsed?.format !== options.format || !versions.includes(parsed.version)) {
-      failAt(
-        path,
-        `not a ${options.what} (format ${JSON.stringify(metadata.format)}, expected "${options.format}/` +
-          `${versions.join('|')}")${options.hint ? `; ${options.hint}` : ''}.`,
-      );
-    }
-    let raw: unknown;
-    const extras: Record<string, unknown> = {};
-    try {
-      raw = JSON.parse(metadata.config);
-      for (const [key, value] of Object.entries(metadata)) {
-        if (key !== 'format' && key !== 'config') extras[key] = JSON.parse(value);
-      }
-    } catch (err) {
-      failAt(
-        path,
-        `the ${options.what}'s header (config, extras) is not valid JSON; the file is damaged.`,
-        err,
-      );
-    }
-    const missing = (options.requiredExtras ?? []).filter((k) => extras[k] === undefined);
-    if (missing.length > 0) {
-      failAt(
-        path,
-        `the ${options.what} lacks ${missing.join(', ')} in its header; it is damaged or not a moevl file.`,
-      );
-    }
-    let config: C;
-    try {
-      config = options.validate(raw);
-    } catch (err) {
-      return failAt(path, (err as Error).message, err);
-    }
-    const model = options.build(config, extras);
-    try {
-      model.loadWeights(tensors, { source: path });
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return { model, config, extras, version: parsed!.version };
-  } finally {
-    tf.dispose(Object.values(tensors));
-  }
+  return modelFromSafetensors(await readSafetensors(path), path, options);
 }

@@ -1,5 +1,5 @@
-import { totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { platform } from '#platform';
 
 /**
  * Resource sanity before allocation: a model config (from a file, a flag, a user) is sized before any
@@ -22,7 +22,8 @@ const WASM_HEAP_LIMIT = 4 * 1024 ** 3;
 
 /** Bytes the current backend can hold: the machine's memory, capped by the wasm heap on wasm. */
 export function memoryLimitBytes(): number {
-  const machine = totalmem();
+  // A browser may not say (Firefox, Safari): then only the engine's own limit applies.
+  const machine = platform.totalMemory() ?? Infinity;
   let backend = '';
   try {
     backend = tf.getBackend() ?? '';
@@ -46,7 +47,8 @@ export function assertModelFits(
 ): void {
   const bytes = parameters * 4 + activationBytes;
   if (!Number.isFinite(bytes) || bytes > limitBytes) {
-    const params = parameters >= 1e9 ? `${(parameters / 1e9).toFixed(1)}B` : `${(parameters / 1e6).toFixed(1)}M`;
+    const params =
+      parameters >= 1e9 ? `${(parameters / 1e9).toFixed(1)}B` : `${(parameters / 1e6).toFixed(1)}M`;
     throw new ModelTooLargeError(
       bytes,
       limitBytes,
