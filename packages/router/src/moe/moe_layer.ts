@@ -44,6 +44,24 @@ class RouterWeights extends Layer {
   }
 }
 
+/** What `MoELayer` tells a `RoutingObserver` each time it has routed a group of tokens. */
+export interface RoutingEvent {
+  layer: MoELayer;
+  /** The group: examples `[start, start + examples)` of the batch, `tokensPerExample` tokens each. */
+  start: number;
+  examples: number;
+  tokensPerExample: number;
+  /** Tokens are rows `example · tokensPerExample + token` of the group, in the result's tensors. */
+  routing: RoutingResult;
+}
+
+/**
+ * `ctx.onRouting` of `MoELayer.forward` (any TokenContext field reaches the MLP slot): called synchronously
+ * once per routed group, for analysis such as which expert each image patch or text token went to. The
+ * result's tensors are freed when `forward` returns, so read what is needed (`dataSync`) in the call.
+ */
+export type RoutingObserver = (event: RoutingEvent) => void;
+
 /** Token ids per token `[S]` from a per-batch (`number` or `[B]`) or per-token (`[B, T]`) task id. */
 function perToken(value: number | tf.Tensor | undefined, b: number, t: number): tf.Tensor1D | undefined {
   if (value == null) return undefined;
@@ -195,6 +213,7 @@ export class MoELayer extends Layer implements FeedForwardLayer {
     const perExample = dropless && this.router.batchIndependent !== true && b > 1;
     const groups = perExample ? Array.from({ length: b }, (_, i) => [i, 1] as const) : [[0, b] as const];
     const metricsOf: Array<Record<string, unknown>> = [];
+    const observe = typeof ctx.onRouting === 'function' ? (ctx.onRouting as RoutingObserver) : undefined;
     const out = tf.tidy(() => {
       const ys: tf.Tensor[] = [];
       const losses: Array<Record<string, tf.Scalar>> = [];
@@ -220,6 +239,7 @@ export class MoELayer extends Layer implements FeedForwardLayer {
           this.dim,
         ]) as tf.Tensor2D;
         const { y, routing } = this.routeAndRun(tokens, rctx);
+        observe?.({ layer: this, start, examples: n, tokensPerExample: t, routing });
         metricsOf.push(routing.metrics);
         ys.push(y);
         losses.push(routing.auxLosses);
