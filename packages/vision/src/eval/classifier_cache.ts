@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type FileLock, FileLockedError, acquireLock, readSafetensors, writeSafetensors } from '@moevl/core';
 import type { ImageTextModel } from '../model/image_text_model.js';
-import { NonFiniteEmbeddingError, buildZeroShotClassifier } from '../zeroshot/classifier.js';
-import { ZeroShotEvalError } from './eval_error.js';
+import { buildCheckedClassifier } from './checked_classifier.js';
 import { sha256Json } from './fingerprint.js';
-import { checkPrompts } from './prompt_check.js';
 
 /**
  * The zero-shot classifier is the expensive half of an ImageNet evaluation (1000 classes × 80 templates =
@@ -181,20 +179,10 @@ export async function loadOrBuildClassifier(
     if (second !== null) warn(`Ignoring the classifier cache (${second}); rebuilding it.`);
   }
   try {
-    // Before any text is embedded: truncated prompts are reported, colliding ones refused.
-    const warnings = checkPrompts(model, classNames, templates);
-    let classifier: tf.Tensor2D;
-    try {
-      classifier = await buildZeroShotClassifier(model, classNames, templates, {
-        batchSize: options.textBatchSize,
-        onProgress: options.onProgress,
-      });
-    } catch (err) {
-      if (err instanceof NonFiniteEmbeddingError) {
-        throw new ZeroShotEvalError(err.message, { code: 'non-finite', cause: err });
-      }
-      throw err;
-    }
+    const { classifier, warnings } = await buildCheckedClassifier(model, classNames, templates, {
+      batchSize: options.textBatchSize,
+      onProgress: options.onProgress,
+    });
     if (file !== undefined) {
       try {
         await writeSafetensors(

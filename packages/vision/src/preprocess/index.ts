@@ -4,6 +4,7 @@
  */
 export * from './config.js';
 export { preprocessImage, preprocessImageData, type ImageData3D } from './preprocess_image.js';
+export { preprocessPilImage } from './preprocess_pixels.js';
 export {
   preprocessBatch,
   type PreprocessBatchOptions,

@@ -2,13 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { type PreprocessConfig, resolvePreprocessConfig } from './config.js';
 import { decodeImage } from './decode.js';
 import type { ImageSource } from './errors.js';
-import { outputShape, pilImageToTensorData } from './pipeline.js';
+import { type ImageData3D, preprocessPilImage } from './preprocess_pixels.js';
 
-/** Preprocessed pixels without tfjs: CHW float32 and its shape. */
-export interface ImageData3D {
-  data: Float32Array;
-  shape: [number, number, number];
-}
+export type { ImageData3D } from './preprocess_pixels.js';
 
 /**
  * Decodes and preprocesses one image to CHW float32 without creating a tensor (for ONNX Runtime, or to
@@ -20,7 +16,7 @@ export async function preprocessImageData(
 ): Promise<ImageData3D> {
   const config = resolvePreprocessConfig(options);
   const img = await decodeImage(source);
-  return { data: pilImageToTensorData(img, config), shape: outputShape(img.width, img.height, config) };
+  return preprocessPilImage(img, config);
 }
 
 /**
