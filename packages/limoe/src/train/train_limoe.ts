@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import * as tf from '@tensorflow/tfjs';
 import { fillTemplate } from '@moevl/vision';
-import { AdamW, Rng, type RunTrainingResult, runTraining, warmupCosine } from '@moevl/core';
-import { clipLoss, sigLipLoss, type ContrastivePositives } from '../losses/contrastive.js';
+import { Rng, type RunTrainingResult, runTraining, warmupCosine } from '@moevl/core';
+import type { ContrastivePositives } from '../losses/contrastive.js';
 import { LIMoEModel } from '../model/limoe_model.js';
 import type { LIMoEConfig } from '../model/config.js';
 import type { BpeTokenizer } from '../tokenizer/bpe_tokenizer.js';
 import { trainBpe } from '../tokenizer/train.js';
 import { ClassCaptionPairs, type InMemoryImages, type PairBatch } from './pair_data.js';
 import { EVAL_TEMPLATES, TRAIN_TEMPLATES } from './captions.js';
+import { LIMoEContrastiveStep, limoeOptimizer } from './contrastive_step.js';
 
 export interface TrainLIMoEOptions {
   /** Model config; `vocabSize` is replaced by the trained tokenizer's size. */
@@ -102,27 +102,17 @@ export async function trainLIMoE(options: TrainLIMoEOptions): Promise<TrainLIMoE
     options.batchSize,
     seed,
   );
-  const optimizer = new AdamW({
-    lr: options.peakLr ?? 1e-3,
-    weightDecay: options.weightDecay ?? 0.05,
-    // CLIP's recipe: no decay on gains, biases, embeddings and the temperature.
-    excludeFromWeightDecay: (name) => /(bias|gamma|beta|position|logit_scale|embeddings)$/.test(name),
-  });
+  const optimizer = limoeOptimizer(options.peakLr ?? 1e-3, options.weightDecay ?? 0.05);
   const positives = options.positives ?? 'same-class';
   const lossKind = options.loss ?? 'clip';
-  let logitBias: tf.Variable | undefined;
-  if (lossKind === 'siglip') logitBias = tf.variable(tf.scalar(-10), true, 'siglip_bias');
+  const step = new LIMoEContrastiveStep(model, lossKind, positives);
   const flops = 3 * estimateForwardFlops(config, options.batchSize);
   const tokensPerStep =
     options.batchSize * ((config.imageSize / config.patchSize) ** 2 + config.contextLength);
-  let lastMetrics: Record<string, unknown> = {};
   const run = await runTraining<PairBatch>({
     model: {
       namedWeights: () => model.namedWeights(),
-      trainableWeights: () => ({
-        ...model.trainableWeights(),
-        ...(logitBias ? { siglip_bias: logitBias } : {}),
-      }),
+      trainableWeights: () => step.trainableWeights(),
       loadWeights: (t, o) => model.loadWeights(t, o),
     },
     config: { limoe: config, tokenizer: tokenizer.toJSON() },
@@ -161,57 +151,15 @@ export async function trainLIMoE(options: TrainLIMoEOptions): Promise<TrainLIMoE
     stopAfter: options.stopAfter,
     signal: options.signal,
     progress: options.progress,
-    lossFn: (batch, ctx) => {
-      const out = model.forward(batch.images, batch.text, { training: true, rng: ctx.rng });
-      lastMetrics = out.metrics as Record<string, unknown>;
-      const contrastive =
-        lossKind === 'clip'
-          ? clipLoss(out.imageEmbeddings, out.textEmbeddings, model.logitScale as tf.Scalar, {
-              positives,
-              labels: batch.labels,
-              normalized: true,
-            })
-          : sigLipLoss(
-              out.imageEmbeddings,
-              out.textEmbeddings,
-              model.logitScale as tf.Scalar,
-              logitBias as tf.Scalar,
-              {
-                positives,
-                labels: batch.labels,
-                normalized: true,
-              },
-            );
-      const aux = Object.values(out.auxLosses);
-      const loss = (aux.length > 0 ? tf.addN([contrastive, ...aux]) : contrastive) as tf.Scalar;
-      return { loss, aux: { contrastive, ...out.auxLosses } };
-    },
+    lossFn: step.lossFn,
     onStep: (record) => {
-      model.clampLogitScale();
-      const extra: Record<string, unknown> = {
-        temperature: 1 / Math.exp(model.logitScale.dataSync()[0]),
-        tokensPerSecond: tokensPerStep / (record.ms / 1000),
-        gflopsPerSecond: flops / (record.ms * 1e6),
-      };
-      const blocks = Object.values(lastMetrics) as Array<{
-        routingSuccessRateByModality?: Array<number | null>;
-        load?: number[] | null;
-      }>;
-      if (blocks.length > 0) {
-        const mean = (xs: Array<number | null | undefined>) => {
-          const v = xs.filter((x): x is number => x != null);
-          return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
-        };
-        extra.routingSuccessImage = mean(blocks.map((b) => b.routingSuccessRateByModality?.[0]));
-        extra.routingSuccessText = mean(blocks.map((b) => b.routingSuccessRateByModality?.[1]));
-        extra.expertLoad = blocks.map((b) => b.load ?? null);
-      }
+      const extra = step.afterStep(record, tokensPerStep, flops);
       options.onStep?.({ ...record, ...extra });
       return extra;
     },
   });
   optimizer.dispose();
-  logitBias?.dispose();
+  step.dispose();
   const ms = run.records.reduce((a, r) => a + r.ms, 0) / Math.max(1, run.records.length);
   return {
     model,
