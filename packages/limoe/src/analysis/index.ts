@@ -1,1 +1,2 @@
 export * from './routing_analysis.js';
+export * from './token_routing.js';

@@ -34,6 +34,16 @@ export interface LIMoEImageTextModelOptions {
 }
 
 /**
+ * Preprocessed images `[N, 3, H, W]` as a LIMoE model reads them: a grayscale model (channels 1) takes the
+ * mean of the three channels (equal, for gray images); others take them as they are.
+ */
+export function imagesForModel(model: LIMoEModel, pixels: tf.Tensor4D): tf.Tensor4D {
+  return model.config.channels === 1 && pixels.shape[1] === 3
+    ? (tf.mean(pixels, 1, true) as tf.Tensor4D)
+    : pixels;
+}
+
+/**
  * A LIMoE model behind the `ImageTextModel` interface, so the zero-shot CLI evaluates it exactly like a
  * CLIP model. Images arrive preprocessed as RGB `[N, 3, H, W]` with the per-channel mean/std this adapter
  * declares; a grayscale model (channels 1) averages the three (identical, for gray images) channels.
@@ -100,9 +110,7 @@ export class LIMoEImageTextModel implements ImageTextModel {
         `${this.name}: expected images [N, C, ${c.imageSize}, ${c.imageSize}], got [${pixels.shape}].`,
       );
     }
-    const input = tf.tidy(() =>
-      c.channels === 1 && pixels.shape[1] === 3 ? (tf.mean(pixels, 1, true) as tf.Tensor4D) : pixels,
-    );
+    const input = tf.tidy(() => imagesForModel(this.model, pixels));
     const parts: tf.Tensor2D[] = [];
     for (let start = 0; start < input.shape[0]; start += this.batchSize) {
       const size = Math.min(this.batchSize, input.shape[0] - start);

@@ -1,5 +1,5 @@
+import { platform } from '#platform';
 import { BpeTokenizer } from './bpe_tokenizer.js';
-import { ClipTokenizer } from './clip_tokenizer.js';
 import type { HfTokenizerRef, TextTokenizer } from './text_tokenizer.js';
 
 /**
@@ -10,7 +10,8 @@ import type { HfTokenizerRef, TextTokenizer } from './text_tokenizer.js';
 export function loadTextTokenizer(json: unknown, what?: string): TextTokenizer {
   const spec: unknown = typeof json === 'string' ? JSON.parse(json) : json;
   const type = (spec as { type?: unknown } | null)?.type;
-  if (type === 'hf-tokenizer') return ClipTokenizer.fromJSON(spec as HfTokenizerRef, what);
+  // CLIP's tokenizer on Node (ClipTokenizer); a browser has no shipped vocabulary file to read it from.
+  if (type === 'hf-tokenizer') return platform.loadHfTokenizer(spec as HfTokenizerRef, what);
   // Anything else is read as the project's BPE, whose validation names what is wrong.
   return BpeTokenizer.fromJSON(spec);
 }
