@@ -2,3 +2,8 @@ export * from './captions.js';
 export * from './pair_data.js';
 export * from './train_limoe.js';
 export * from './variants.js';
+export * from './caption_pair_data.js';
+export * from './config_tokenizer.js';
+export * from './contrastive_step.js';
+export * from './train_limoe_pairs.js';
+export * from './validate_pairs.js';
