@@ -5,12 +5,17 @@ import { type LayoutIds, layoutBatch } from '../tokenizer/batch.js';
 import type { TextBatch } from '../model/limoe_model.js';
 import { fillTemplate } from '@moevl/vision';
 
-/** Grayscale images in memory (Fashion-MNIST, MNIST): `count × side × side` bytes and int labels. */
+/**
+ * Images in memory with int labels: `count × channels × side × side` bytes, each image channel-planar
+ * (CHW). Grayscale (Fashion-MNIST, MNIST) by default; `channels: 3` for RGB.
+ */
 export interface InMemoryImages {
   images: Uint8Array;
   labels: Int32Array;
   count: number;
   side: number;
+  /** 1 (default) or 3. */
+  channels?: 1 | 3;
 }
 
 /** Per-pixel normalisation of 8-bit grayscale: (x/255 − mean)/std (Fashion-MNIST's own statistics). */
@@ -24,20 +29,30 @@ export interface PairBatch {
   labels: tf.Tensor1D;
 }
 
-/** `[B, 1, side, side]` normalised float32 pixels for the given items. */
+/**
+ * `[B, C, side, side]` normalised float32 pixels, (x/255 − mean)/std, for the given items; `mean` and `std`
+ * are one value for every channel or one per channel.
+ */
 export function imageTensor(
   data: InMemoryImages,
   indices: readonly number[],
-  mean = FASHION_MNIST_MEAN,
-  std = FASHION_MNIST_STD,
+  mean: number | readonly number[] = FASHION_MNIST_MEAN,
+  std: number | readonly number[] = FASHION_MNIST_STD,
 ): tf.Tensor4D {
-  const px = data.side * data.side;
+  const c = data.channels ?? 1;
+  const plane = data.side * data.side;
+  const px = c * plane;
   const out = new Float32Array(indices.length * px);
   indices.forEach((idx, r) => {
     const src = data.images.subarray(idx * px, (idx + 1) * px);
-    for (let i = 0; i < px; i++) out[r * px + i] = (src[i] / 255 - mean) / std;
+    for (let ch = 0; ch < c; ch++) {
+      const m = typeof mean === 'number' ? mean : mean[ch];
+      const s = typeof std === 'number' ? std : std[ch];
+      const base = ch * plane;
+      for (let i = 0; i < plane; i++) out[r * px + base + i] = (src[base + i] / 255 - m) / s;
+    }
   });
-  return tf.tensor4d(out, [indices.length, 1, data.side, data.side]);
+  return tf.tensor4d(out, [indices.length, c, data.side, data.side]);
 }
 
 /**

@@ -173,7 +173,7 @@ export async function trainLIMoE(options: TrainLIMoEOptions): Promise<TrainLIMoE
 /** sha256 of the training images and labels, and their count: the data part of a run's fingerprint. */
 function dataFingerprint(data: InMemoryImages): { count: number; side: number; sha256: string } {
   const hash = createHash('sha256');
-  hash.update(data.images.subarray(0, data.count * data.side * data.side));
+  hash.update(data.images.subarray(0, data.count * (data.channels ?? 1) * data.side * data.side));
   hash.update(new Uint8Array(data.labels.buffer, data.labels.byteOffset, data.count * 4));
   return { count: data.count, side: data.side, sha256: hash.digest('hex') };
 }
