@@ -1,11 +1,13 @@
 // "Install individual packages" as a user would: pack each published package, install the tarballs into
 // an empty project with only their declared dependencies and peers (from the registry), and run a short
 // script against the installed copy. Catches missing files, wrong `exports`, and undeclared dependencies
-// that a workspace hides.
+// that a workspace hides. Each package README's quick start (its first ```ts block, a complete program) runs
+// verbatim against the installed copy, and the packed CLI's `zero-shot` bin runs the root README's commands.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import ts from 'typescript';
 
 const root = resolve(import.meta.dirname, '..');
 // Packages that are implemented so far, in dependency order; later issues add theirs.
@@ -65,7 +67,7 @@ const vit = createViT('ti-mini');
 // Without the optional @huggingface/transformers, a CLIP model says what to install.
 const { loadTransformersClip } = await import('@moevl/vision');
 const err = await loadTransformersClip('Xenova/clip-vit-base-patch32').then(() => null, (e) => e);
-if (!/optional package @huggingface\/transformers/.test(err?.message)) throw new Error('CLIP without transformers.js: ' + err?.message);
+if (!/optional package @huggingface\\/transformers/.test(err?.message)) throw new Error('CLIP without transformers.js: ' + err?.message);
 console.log('@moevl/vision smoke OK:', ds.summary().split('\\n')[0], '| ViT ti-mini params', vit.countParams(), '| CLIP needs the optional transformers.js');
 `,
   limoe: `
@@ -106,6 +108,18 @@ console.log('@moevl/mtl smoke OK:', JSON.stringify(d), '| TaskMoEViT', shapes, '
 `,
 };
 
+/** A README's quick start: its first ```ts block, types stripped by TypeScript's own transpiler. */
+function quickStart(readmePath) {
+  const block = /```ts\n([\s\S]*?)```/.exec(readFileSync(readmePath, 'utf8'));
+  if (block == null) throw new Error(`${readmePath} has no \`\`\`ts quick start`);
+  const { outputText, diagnostics } = ts.transpileModule(block[1], {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    reportDiagnostics: true,
+  });
+  if (diagnostics?.length) throw new Error(`${readmePath}: the quick start does not parse`);
+  return outputText;
+}
+
 const work = mkdtempSync(join(tmpdir(), 'moevl-pack-'));
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
@@ -121,6 +135,11 @@ try {
       );
     tarballs[`@moevl/${name}`] = `file:${join(work, info.filename)}`;
   }
+  // The CLI, as published: its bin and its dependencies on the tarballs above (npm dedupes them).
+  const cli = JSON.parse(
+    run('npm', ['pack', '--json', '--pack-destination', work], join(root, 'apps/zero-shot-cli')),
+  )[0];
+  tarballs['@moevl/zero-shot-cli'] = `file:${join(work, cli.filename)}`;
   const project = join(work, 'project');
   execFileSync('mkdir', ['-p', project]);
   // A default npm config: the packages must install with stock npm and no flags (transformers.js, whose
@@ -142,10 +161,44 @@ try {
   );
   process.stdout.write(`pack-smoke: installing ${Object.keys(tarballs).join(', ')} into an empty project…\n`);
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], project);
+  // Without network: the same install again from npm's cache only, so no install step downloads anything
+  // (an install script fetching a binary, as onnxruntime-node's does, fails here).
+  const offline = join(work, 'offline');
+  execFileSync('mkdir', ['-p', offline]);
+  writeFileSync(join(offline, 'package.json'), readFileSync(join(project, 'package.json')));
+  run('npm', ['install', '--no-audit', '--no-fund', '--offline', '--loglevel=error'], offline);
+  process.stdout.write('pack-smoke: the same tarballs install with --offline (npm cache only)\n');
   for (const name of PACKAGES) {
     writeFileSync(join(project, `smoke-${name}.mjs`), SMOKE[name]);
     process.stdout.write(run('node', [`smoke-${name}.mjs`, project], project));
   }
+  for (const name of PACKAGES) {
+    const readme = join(root, 'packages', name, 'README.md');
+    writeFileSync(join(project, `quickstart-${name}.mjs`), quickStart(readme));
+    process.stdout.write(`pack-smoke: @moevl/${name} README quick start…\n`);
+    process.stdout.write(run('node', [`quickstart-${name}.mjs`], project));
+  }
+  const help = run('npx', ['--no-install', 'zero-shot', '--help'], project);
+  if (!/zero-shot eval --model MODEL --data PATH/.test(help)) throw new Error('zero-shot --help: ' + help);
+  const evalOut = run(
+    'npx',
+    [
+      '--no-install',
+      'zero-shot',
+      'eval',
+      '--model',
+      'builtin:limoe-fashion-mnist',
+      '--data',
+      'fashion-mnist',
+      '--limit',
+      '100',
+      '--no-cache',
+    ],
+    project,
+  );
+  process.stdout.write(
+    `pack-smoke: installed zero-shot eval: ${/top-1 [\d.]+%/.exec(evalOut)?.[0] ?? evalOut}\n`,
+  );
   const installed = readdirSync(join(project, 'node_modules', '@moevl'));
   console.log(`pack-smoke: ${installed.length} package(s) installed and checked: ${installed.join(', ')}`);
 } finally {
