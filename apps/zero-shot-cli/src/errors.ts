@@ -25,6 +25,7 @@ const INPUT_ERROR_NAMES = new Set([
   'RouterContractError',
   'ModelFamilyError',
   'ModelTooLargeError',
+  'ModelConfigError',
 ]);
 
 /**

@@ -8,6 +8,7 @@ import { MERGE_HELP, runMergeCommand } from './merge.js';
 import { MODELS_HELP, runModelsCommand } from './models.js';
 import { ROUTERS_HELP, runRoutersCommand } from './routers.js';
 import { SELFCHECK_HELP, runSelfcheckCommand } from './selfcheck.js';
+import { TRAIN_HELP, runTrainCommand } from './train.js';
 import { TRAIN_LIMOE_HELP, runTrainLimoeCommand } from './train_limoe.js';
 
 export interface Command {
@@ -59,6 +60,14 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'List the router strategies (built-in and from plugins) with version and description.',
     help: ROUTERS_HELP,
     run: runRoutersCommand,
+  },
+  train: {
+    usage:
+      'zero-shot train --train-data DATA --model NAME|CONFIG.json (--steps N | --epochs E) [--val-data DATA] [--out DIR]',
+    summary:
+      'Train LIMoE (or a dense / two-tower baseline) on your own image–caption data (CSV, JSONL, WebDataset, folder).',
+    help: TRAIN_HELP,
+    run: runTrainCommand,
   },
   'train-limoe': {
     usage: 'zero-shot train-limoe [--variant limoe|dense|two-tower|limoe-no-entropy] [--steps N] [--out DIR]',

@@ -17,7 +17,12 @@ import { type CaptionPositives, CaptionPairData } from './caption_pair_data.js';
 import { tokenizerForModelConfig } from './config_tokenizer.js';
 import { LIMoEContrastiveStep, limoeOptimizer } from './contrastive_step.js';
 import { estimateForwardFlops } from './train_limoe.js';
-import { type PairValidation, validateLIMoEOnPairs, zeroShotDuringTraining } from './validate_pairs.js';
+import {
+  type PairValidation,
+  checkZeroShotPrompts,
+  validateLIMoEOnPairs,
+  zeroShotDuringTraining,
+} from './validate_pairs.js';
 
 /** Where pairs come from: vision's image–caption source spec, without what the trainer decides. */
 export type PairsDataSpec = Omit<
@@ -71,6 +76,8 @@ export interface TrainLIMoEOnPairsResult {
   tokenizer: TextTokenizer;
   /** What `saveLIMoE` stores beside the weights (the normalisation the model was trained with). */
   metadata: LIMoEMetadata;
+  /** The evaluation transform of the model's images (size, RGB mean/std, channels). */
+  preprocess: ImageCaptionSourceSpec['preprocess'];
   run: RunTrainingResult;
   totalSteps: number;
   /** Training samples skipped since the start of the run (restored with checkpoints). */
@@ -133,6 +140,7 @@ export async function trainLIMoEOnPairs(options: TrainLIMoEOnPairsOptions): Prom
       `${options.epochs} epoch(s) of ${rows.toLocaleString('en-US')} captioned samples = ${totalSteps} steps`,
     );
   }
+  if (options.zeroShot) await checkZeroShotPrompts(tokenizer, config.contextLength, options.zeroShot);
   const model = new LIMoEModel(config);
   const [mean, std] = [cfg.image.mean, cfg.image.std].map((v) => (v.length === 1 ? [v[0], v[0], v[0]] : v));
   const preprocess = {
@@ -153,7 +161,7 @@ export async function trainLIMoEOnPairs(options: TrainLIMoEOnPairsOptions): Prom
     augment: { randomResizedCrop: { scale: options.cropScale ?? [0.9, 1] } },
     seed,
     loop: true,
-    workers: options.workers,
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
     signal: options.signal,
   });
   log(`training data: ${source.description}`);
@@ -256,5 +264,15 @@ export async function trainLIMoEOnPairs(options: TrainLIMoEOnPairsOptions): Prom
     step.dispose();
     await source.close();
   }
-  return { model, tokenizer, metadata, run, totalSteps, skipped: source.skipped, validation, zeroShot };
+  return {
+    model,
+    tokenizer,
+    metadata,
+    preprocess: evalPreprocess,
+    run,
+    totalSteps,
+    skipped: source.skipped,
+    validation,
+    zeroShot,
+  };
 }

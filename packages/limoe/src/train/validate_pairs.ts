@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   type ClipRetrievalMetrics,
+  DatasetError,
+  fillTemplate,
   type ImageCaptionSourceSpec,
   type SkippedSamples,
   clipRetrievalMetrics,
@@ -109,6 +111,33 @@ export interface ZeroShotDuringTrainingOptions {
   limit?: number;
   batchSize?: number;
   signal?: AbortSignal;
+}
+
+/**
+ * Checks, before training, that every zero-shot prompt of the folder's classes fits the text context with
+ * the run's tokenizer (a cut prompt can make two classes' prompts identical, which the evaluation refuses):
+ * better a clear error at the start than a failed evaluation after hours of training.
+ */
+export async function checkZeroShotPrompts(
+  tokenizer: TextTokenizer,
+  contextLength: number,
+  options: Pick<ZeroShotDuringTrainingOptions, 'data' | 'templates'>,
+): Promise<void> {
+  const ds = await loadImageFolderDataset(options.data, { layout: 'auto' });
+  for (const template of options.templates ?? imagenetTemplates('simple7')) {
+    for (const name of ds.classNames) {
+      const prompt = fillTemplate(template, name);
+      const tokens = tokenizer.encode(prompt).length + 2;
+      if (tokens > contextLength) {
+        throw new DatasetError(
+          'bad-option',
+          `The zero-shot prompts of ${options.data} do not fit the model's text context: "${prompt}" is ${tokens} ` +
+            `tokens with the run's tokenizer, more than its contextLength ${contextLength}; raise model.contextLength ` +
+            'in the model config, or use other templates.',
+        );
+      }
+    }
+  }
 }
 
 /**
