@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { type BackendName, type BackendReport, initBackend, parseBackendName } from '@moevl/core';
 import { UsageError } from '../errors.js';
 
@@ -29,8 +30,12 @@ export function parseBackendFlag(value: string | undefined): BackendName | undef
   }
 }
 
-/** Starts the engine named by --backend (or MOEVL_BACKEND, or the fastest available). */
+/**
+ * Starts the engine named by --backend (or MOEVL_BACKEND, or the fastest available). With --quiet,
+ * TensorFlow.js' own warnings are off too (its production mode, which changes only its logging).
+ */
 export async function startBackend(flags: CommonFlags): Promise<BackendReport> {
+  if (flags.quiet) tf.enableProdMode();
   return initBackend({ backend: parseBackendFlag(flags.backend) });
 }
 

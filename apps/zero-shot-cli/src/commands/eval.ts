@@ -159,7 +159,7 @@ async function withEvalInputs<T>(
 ): Promise<T> {
   const log = logger(plan, io);
   setRouterChecks(plan.checkRouter ? 'always' : 'first');
-  const backend = await startBackend({ backend: plan.backend });
+  const backend = await startBackend({ backend: plan.backend, quiet: plan.quiet });
   log(`backend: ${backend.backend}`);
   await loadRouterPlugins(plan.routerPlugins);
   const controller = new AbortController();
