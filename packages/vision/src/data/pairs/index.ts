@@ -3,7 +3,7 @@
  * streaming, resumable source of decoded batches (`openImageCaptionSource`).
  */
 export { openImageCaptionSource } from './open_source.js';
-export { readImageCaptions, type ReadCaptionsSpec } from './read_captions.js';
+export { countImageCaptions, readImageCaptions, type ReadCaptionsSpec } from './read_captions.js';
 export { expandBraces, MAX_EXPANDED_NAMES } from './brace_expand.js';
 export {
   parseCsvRecord,

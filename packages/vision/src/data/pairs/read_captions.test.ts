@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeTempFolders, tempFolder } from '../fake_folders.test.helpers.js';
 import { CORRUPT_JPEG, makeImage, writeFiles, writeTar } from './pairs.test.helpers.js';
-import { readImageCaptions } from './read_captions.js';
+import { countImageCaptions, readImageCaptions } from './read_captions.js';
 
 afterAll(removeTempFolders);
 
@@ -50,6 +50,8 @@ describe('readImageCaptions: the captions a tokenizer learns from, no image deco
       'shard caption 1',
       'shard caption 2',
     ]);
+    expect(await countImageCaptions({ path: join(dir, 'shard-{0..1}.tar') })).toBe(3);
+    expect(await countImageCaptions({ path: join(dir, 'pairs.csv'), separator: ',' })).toBe(3);
   });
 
   it('the same errors as the source: a missing column is named with the ones present', async () => {

@@ -6,6 +6,30 @@ export type ReadCaptionsSpec = Omit<ImageCaptionSourceSpec, 'preprocess' | 'seed
   seed?: number;
 };
 
+/** Visits the captions of the first `limit` samples that have one, in file (or shard) order. */
+async function eachCaption(spec: ReadCaptionsSpec, limit: number, visit: (caption: string) => void) {
+  const { paths, format } = await pathsAndFormat(spec);
+  const sampler = await openSampler({ ...spec, seed: spec.seed ?? 0, preprocess: {} }, paths, format, {
+    shuffle: false,
+    maxImageBytes: resolveMaxImageBytes(spec.maxImageBytes),
+    signal: spec.signal,
+  });
+  let seen = 0;
+  try {
+    while (seen < limit) {
+      const pulled = await sampler.take(Math.min(256, limit - seen));
+      if (pulled.length === 0) break;
+      for (const { candidate } of pulled) {
+        if ('skip' in candidate) continue;
+        seen++;
+        visit(candidate.caption);
+      }
+    }
+  } finally {
+    await sampler.close();
+  }
+}
+
 /**
  * The first `limit` captions of a dataset in file (or shard) order, without decoding a single image: what
  * a tokenizer is trained on before the run. Rows without a usable caption are passed over; whether their
@@ -18,21 +42,17 @@ export async function readImageCaptions(
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new RangeError(`readImageCaptions: limit must be a positive integer, got ${limit}.`);
   }
-  const { paths, format } = await pathsAndFormat(spec);
-  const sampler = await openSampler({ ...spec, seed: spec.seed ?? 0, preprocess: {} }, paths, format, {
-    shuffle: false,
-    maxImageBytes: resolveMaxImageBytes(spec.maxImageBytes),
-    signal: spec.signal,
-  });
   const captions: string[] = [];
-  try {
-    while (captions.length < limit) {
-      const pulled = await sampler.take(Math.min(256, limit - captions.length));
-      if (pulled.length === 0) break;
-      for (const { candidate } of pulled) if (!('skip' in candidate)) captions.push(candidate.caption);
-    }
-  } finally {
-    await sampler.close();
-  }
+  await eachCaption(spec, limit, (c) => captions.push(c));
   return captions;
+}
+
+/**
+ * How many samples of one pass have a caption (images not decoded; a sample whose image later fails to
+ * decode is still counted): the epoch size `--epochs` turns into steps. Reads the whole dataset once.
+ */
+export async function countImageCaptions(spec: ReadCaptionsSpec): Promise<number> {
+  let n = 0;
+  await eachCaption(spec, Number.MAX_SAFE_INTEGER, () => n++);
+  return n;
 }
