@@ -41,6 +41,7 @@ async function classify(): Promise<void> {
   if (explorer === undefined || image === undefined) return;
   const classNames = parseClassNames(classes.value);
   if (classNames.length < 2) return say('Type at least two class names, separated by commas.');
+  page.error = undefined;
   say(`Classifying ${image.name}…`, 'running');
   try {
     const result = await explorer.classify(image.pil, classNames, template.value);
