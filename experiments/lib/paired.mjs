@@ -1,6 +1,9 @@
-// Paired comparisons of two classifiers evaluated on the same test images, over several seeds: the mean
-// accuracy difference with a 95% bootstrap interval over test images (the same resampled images for every
-// seed and both models, so the pairing is kept), per-seed differences, and McNemar's exact test per seed.
+// Paired comparisons of two models evaluated on the same test examples, over several seeds: the mean
+// difference with a 95% bootstrap interval over test examples (the same resampled examples for every seed
+// and both models, so the pairing is kept), per-seed differences, and McNemar's exact test per seed (for 0/1
+// scores). The interval treats the seeds as fixed: it says how sure the difference is on these test
+// examples, not across training runs. `seedsAgree` says whether every seed's difference has the same sign —
+// a claim should need both.
 
 /** A small seeded PRNG (mulberry32), so the intervals in the docs are reproducible. */
 function rng(seed) {
@@ -66,10 +69,12 @@ export function pairedDifference(a, b, { resamples = 10_000, seed = 0 } = {}) {
     means[r] = sum / n;
   }
   means.sort();
+  const seedsAgree = perSeed.every((x) => x > 0) || perSeed.every((x) => x < 0);
   return {
     mean,
     ci95: [means[Math.floor(0.025 * resamples)], means[Math.ceil(0.975 * resamples) - 1]],
     perSeed,
+    seedsAgree,
     mcnemar,
   };
 }

@@ -27,7 +27,7 @@ function scores(values) {
  * and whether the interval says A is better, worse, or cannot be told apart from B.
  * @param pick (seed) → [A scores by task, B scores by task], or null when a run is missing
  */
-export function compareTasks(label, seeds, pick, tasks = TASKS) {
+export function compareTasks(label, seeds, pick, tasks = TASKS, options = {}) {
   const rows = [];
   for (const task of tasks) {
     const a = [];
@@ -46,12 +46,19 @@ export function compareTasks(label, seeds, pick, tasks = TASKS) {
     const d = pairedDifference(a, b);
     const cls = isClassification(task);
     const scale = cls ? 100 : 1;
-    const fmt = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(scale * x).toFixed(cls ? 2 : 4)}`;
+    const fmt = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(scale * x).toFixed(cls ? 2 : 5)}`;
     // Better = higher accuracy, lower MAE.
     const sign = cls ? 1 : -1;
     const [lo, hi] = d.ci95;
-    const better = Math.min(sign * lo, sign * hi) > 0;
-    const worse = Math.max(sign * lo, sign * hi) < 0;
+    // A direction is claimed only when the interval excludes 0 AND every seed points the same way.
+    const betterSide = Math.min(sign * lo, sign * hi) > 0;
+    const worseSide = Math.max(sign * lo, sign * hi) < 0;
+    const better = betterSide && d.seedsAgree;
+    const worse = worseSide && d.seedsAgree;
+    const mixed = (betterSide || worseSide) && !d.seedsAgree;
+    // A margin below which a difference does not matter (e.g. float rounding in an exact extraction).
+    const margin = cls ? options.equivalence?.classification : options.equivalence?.dense;
+    const equivalent = margin !== undefined && Math.max(Math.abs(lo), Math.abs(hi)) < margin;
     rows.push({
       label,
       task,
@@ -60,16 +67,25 @@ export function compareTasks(label, seeds, pick, tasks = TASKS) {
       mean: fmt(d.mean),
       ci: `[${fmt(lo)}, ${fmt(hi)}]`,
       perSeed: d.perSeed.map(fmt).join(', '),
-      outcome: better ? 'A better' : worse ? 'A worse' : 'no difference shown',
-      better,
-      worse,
+      outcome: equivalent
+        ? `equivalent (within ±${cls ? `${(100 * margin).toFixed(2)} points` : margin})`
+        : better
+          ? 'A better'
+          : worse
+            ? 'A worse'
+            : mixed
+              ? 'mixed across seeds'
+              : 'no difference shown',
+      better: better && !equivalent,
+      worse: worse && !equivalent,
+      equivalent,
     });
   }
   return rows;
 }
 
 export const PAIRED_HEAD = [
-  '| comparison (A − B) | task | difference in | seeds | mean A − B | 95% bootstrap interval | per seed | interval says |',
+  '| comparison (A − B) | task | difference in | seeds | mean A − B | 95% bootstrap interval | per seed | says |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 
