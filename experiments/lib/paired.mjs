@@ -3,7 +3,8 @@
 // and both models, so the pairing is kept), per-seed differences, and McNemar's exact test per seed (for 0/1
 // scores). The interval treats the seeds as fixed: it says how sure the difference is on these test
 // examples, not across training runs. `seedsAgree` says whether every seed's difference has the same sign —
-// a claim should need both.
+// a claim should need both — and `seedCi95` is Student's t interval over the per-seed differences (df =
+// seeds − 1): the only one of the three that treats training runs as random, and with 3 seeds a wide one.
 
 /** A small seeded PRNG (mulberry32), so the intervals in the docs are reproducible. */
 function rng(seed) {
@@ -30,6 +31,22 @@ export function mcnemarExact(b, c) {
     cdf += Math.exp(logC - n * Math.LN2);
   }
   return Math.min(1, 2 * cdf);
+}
+
+// Two-sided 95% quantiles of Student's t for df = 1…30 (then the normal's 1.96).
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
+  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/** Student's t 95% interval of the mean of `xs` (null for fewer than 2 values). */
+export function tInterval95(xs) {
+  const n = xs.length;
+  if (n < 2) return null;
+  const mean = xs.reduce((x, y) => x + y, 0) / n;
+  const sd = Math.sqrt(xs.reduce((acc, x) => acc + (x - mean) ** 2, 0) / (n - 1));
+  const half = (T975[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
+  return [mean - half, mean + half];
 }
 
 /**
@@ -75,6 +92,7 @@ export function pairedDifference(a, b, { resamples = 10_000, seed = 0 } = {}) {
     ci95: [means[Math.floor(0.025 * resamples)], means[Math.ceil(0.975 * resamples) - 1]],
     perSeed,
     seedsAgree,
+    seedCi95: tInterval95(perSeed),
     mcnemar,
   };
 }

@@ -71,14 +71,21 @@ const paired = PAIRS.filter(([a, b]) => variants.includes(a) && variants.include
 const pairedRows = paired.map(
   ({ a, b, claim, seeds, d }) =>
     `| ${LABEL[a]} − ${LABEL[b]} | ${claim} | ${seeds.join(', ')} | **${pts(d.mean)}** | [${pts(d.ci95[0])}, ${pts(d.ci95[1])}] | ` +
-    `${d.perSeed.map(pts).join(', ')} | ${d.mcnemar.map((m) => pval(m.p)).join(', ')} |`,
+    `${d.perSeed.map(pts).join(', ')} | ${d.seedCi95 ? `[${pts(d.seedCi95[0])}, ${pts(d.seedCi95[1])}]` : '–'} | ${d.mcnemar.map((m) => pval(m.p)).join(', ')} |`,
 );
-const verdict = (d) =>
-  d.ci95[0] > 0
-    ? 'holds (interval above 0)'
-    : d.ci95[1] < 0
-      ? 'reversed (interval below 0)'
-      : 'not shown (interval includes 0)';
+// A direction needs the interval over test images to exclude 0 and every seed to agree; it is established
+// across training runs only when the t-interval over seeds excludes 0 too.
+const excludes0 = (ci) => ci != null && (ci[0] > 0 || ci[1] < 0);
+const verdict = (d) => {
+  const dir = d.ci95[0] > 0 ? 'A better' : d.ci95[1] < 0 ? 'A worse' : null;
+  if (dir == null) return 'not shown (the interval over test images includes 0)';
+  if (!d.seedsAgree) return `mixed across seeds (${dir} on these test images, but the seeds disagree)`;
+  if (excludes0(d.seedCi95)) return `holds: ${dir}, over test images and across seeds`;
+  return (
+    `${dir} in every seed and over test images, but not established across training runs ` +
+    `(the t-interval over ${d.perSeed.length} seeds includes 0)`
+  );
+};
 
 // Routing: per MoE layer, modality specialisation on test pairs (dropless) and success at cf 1.05.
 const routingRows = [];
@@ -137,7 +144,8 @@ const lines = [
   `- **Training:** ${any?.steps ?? steps} steps at batch 128 (${(((any?.steps ?? 470) * 128) / 60000).toFixed(1)} epochs), AdamW (lr 1e-3, warmup, cosine, weight decay 0.05 except gains/biases/embeddings/temperature), global-norm clipping 1, learned temperature clamped to [0, ln 100], same-class positives (all pairs of the same class in a batch count as positives). Same data order per seed for every variant.`,
   '- **Statistics:** every comparison is paired over the same 10,000 test images and the same seeds: the mean over',
   '  seeds of the accuracy difference, a 95% bootstrap interval resampling test images (10,000 resamples; the same',
-  "  images for every seed and both models), and McNemar's exact test per seed. Code: `experiments/lib/paired.mjs`.",
+  "  images for every seed and both models), and McNemar's exact test per seed. The interval treats the seeds as",
+  '  fixed, so a claim also needs every seed to point the same way. Code: `experiments/lib/paired.mjs`.',
   '',
 ];
 if (shipped) {
@@ -177,8 +185,8 @@ lines.push(
   '',
   '### Paired differences (top-1, points)',
   '',
-  '| comparison (A − B) | what it tests | seeds | mean difference | 95% bootstrap interval | per seed | McNemar p per seed |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
+  '| comparison (A − B) | what it tests | seeds | mean difference | 95% bootstrap interval over test images | per seed | 95% t-interval over seeds | McNemar p per seed |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ...pairedRows,
   '',
   ...paired.map(({ a, b, claim, d }) => `- ${claim} (${LABEL[a]} − ${LABEL[b]}): **${verdict(d)}**.`),

@@ -67,12 +67,14 @@ export function compareTasks(label, seeds, pick, tasks = TASKS, options = {}) {
       mean: fmt(d.mean),
       ci: `[${fmt(lo)}, ${fmt(hi)}]`,
       perSeed: d.perSeed.map(fmt).join(', '),
+      seedCi: d.seedCi95 ? `[${fmt(d.seedCi95[0])}, ${fmt(d.seedCi95[1])}]` : '–',
+      acrossSeeds: acrossSeedsOf(d, sign, better, worse),
       outcome: equivalent
         ? `equivalent (within ±${cls ? `${(100 * margin).toFixed(2)} points` : margin})`
         : better
-          ? 'A better'
+          ? `A better${acrossSeedsOf(d, sign, better, worse) ? ' †' : ''}`
           : worse
-            ? 'A worse'
+            ? `A worse${acrossSeedsOf(d, sign, better, worse) ? ' †' : ''}`
             : mixed
               ? 'mixed across seeds'
               : 'no difference shown',
@@ -84,10 +86,20 @@ export function compareTasks(label, seeds, pick, tasks = TASKS, options = {}) {
   return rows;
 }
 
+/** Whether a direction also holds across training runs (the t-interval over seeds on the same side of 0). */
+function acrossSeedsOf(d, sign, better, worse) {
+  const ci = d.seedCi95;
+  if (ci == null) return false;
+  return (
+    (better && Math.min(sign * ci[0], sign * ci[1]) > 0) ||
+    (worse && Math.max(sign * ci[0], sign * ci[1]) < 0)
+  );
+}
+
 export const PAIRED_HEAD = [
-  '| comparison (A − B) | task | difference in | seeds | mean A − B | 95% bootstrap interval | per seed | says |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| comparison (A − B) | task | difference in | seeds | mean A − B | 95% bootstrap interval over test examples | per seed | 95% t-interval over seeds | says |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 
 export const pairedLine = (r) =>
-  `| ${r.label} | ${r.task} | ${r.metric} | ${r.seeds.join(', ')} | ${r.mean} | ${r.ci} | ${r.perSeed} | ${r.outcome} |`;
+  `| ${r.label} | ${r.task} | ${r.metric} | ${r.seeds.join(', ')} | ${r.mean} | ${r.ci} | ${r.perSeed} | ${r.seedCi} | ${r.outcome} |`;

@@ -262,7 +262,14 @@ const pairedVerdict = (rows) =>
   rows.length === 0
     ? 'not measured'
     : rows.every((r) => r.better)
-      ? '**holds**'
+      ? rows.every((r) => r.acrossSeeds)
+        ? '**holds** (across seeds too)'
+        : `**holds** on these test examples in every seed; across training runs (t-interval over seeds) only for ${
+            rows
+              .filter((r) => r.acrossSeeds)
+              .map((r) => r.task)
+              .join(', ') || 'no task'
+          }`
       : rows.some((r) => r.worse)
         ? `**does not hold** (worse on ${rows
             .filter((r) => r.worse)
@@ -377,7 +384,9 @@ const lines = [
   'points (higher is better), MAE in target units (lower is better). "A better" / "A worse" only when the',
   "whole 95% interval over test examples lies on one side of 0 and every seed's difference points the same way;",
   '"mixed across seeds" when the interval excludes 0 but the seeds disagree (the interval treats the three',
-  'training runs as fixed, so seed-to-seed variation is not in it).',
+  'training runs as fixed, so seed-to-seed variation is not in it). † marks a direction that also holds across',
+  "training runs: Student's t interval over the per-seed differences excludes 0 on the same side (with 3 seeds,",
+  'a wide interval).',
   '',
   ...PAIRED_HEAD,
   ...pairedLines,
