@@ -1,20 +1,19 @@
-import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { matmulPath } from '@moevl/core';
 import {
   type PairsDataSpec,
-  type TrainLIMoEOnPairsResult,
   modelConfigLabel,
   resolveLIMoEModelConfig,
   trainLIMoEOnPairs,
 } from '@moevl/limoe';
 import { describeSkips } from '@moevl/vision';
-import { InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { parseChoiceFlag, parseIntegerFlag, parsePositiveNumberFlag } from '../flags/numbers.js';
 import { parseRouterOptions, routerFromFlags } from '../flags/router_flags.js';
 import { loadRouterPlugins } from '../models/router_plugins.js';
 import { duration, toJson } from '../render/format.js';
+import { prepareTrainingOut, runUntilStopped } from './training_run.js';
 import { COMMON_OPTIONS, type IO, logger, startBackend } from './common.js';
 import { writeTrainOutputs, writeTrainSummary } from './train_outputs.js';
 
@@ -179,19 +178,7 @@ export async function runTrainCommand(argv: string[], io: IO): Promise<number> {
   const out = resolve(
     values.out ?? `train-${modelConfigLabel(modelConfig).replace(/\.json$/i, '')}-s${seed}`,
   );
-  const modelPath = join(out, 'model.safetensors');
-  if (!values.resume && (await stat(modelPath).catch(() => undefined)) !== undefined) {
-    throw new InputError(
-      `--out ${out} already holds a trained model (model.safetensors); pass --resume to continue its run, or choose another --out.`,
-    );
-  }
-  try {
-    await mkdir(out, { recursive: true });
-  } catch (err) {
-    throw new InputError(
-      `--out: cannot create the folder ${out} (${(err as NodeJS.ErrnoException).code}); choose another.`,
-    );
-  }
+  const modelPath = await prepareTrainingOut(out, values.resume === true);
   const log = logger(values, io);
   const tty = (io.err as NodeJS.WriteStream).isTTY === true;
   const note = (m: string) => log(tty ? `\r\x1b[K${m}` : m);
@@ -199,13 +186,6 @@ export async function runTrainCommand(argv: string[], io: IO): Promise<number> {
   log(
     `backend: ${backend.backend}; model ${modelConfigLabel(modelConfig)}${router ? `, router ${router.name}` : ''}; out ${out}`,
   );
-  const controller = new AbortController();
-  const stop = () => {
-    log('\nstopping after the current step and writing a checkpoint…');
-    controller.abort();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
   const start = performance.now();
   const zeroShot = values['zeroshot-data']
     ? {
@@ -214,13 +194,14 @@ export async function runTrainCommand(argv: string[], io: IO): Promise<number> {
         limit: parseIntegerFlag('--zeroshot-limit', values['zeroshot-limit']),
       }
     : undefined;
-  let result: TrainLIMoEOnPairsResult;
-  try {
-    result = await trainLIMoEOnPairs({
+  const trainData = { ...data(values['train-data']), shuffleBuffer: plan.shuffleBuffer };
+  const valData = values['val-data'] ? data(values['val-data']) : undefined;
+  const run = await runUntilStopped(io, log, (signal) =>
+    trainLIMoEOnPairs({
       modelConfig,
       router,
-      train: { ...data(values['train-data']), shuffleBuffer: plan.shuffleBuffer },
-      val: values['val-data'] ? data(values['val-data']) : undefined,
+      train: trainData,
+      val: valData,
       zeroShot,
       steps,
       epochs,
@@ -236,18 +217,13 @@ export async function runTrainCommand(argv: string[], io: IO): Promise<number> {
       dir: join(out, 'checkpoints'),
       dirLabel: `--out ${out}`,
       resume: values.resume,
-      signal: controller.signal,
+      signal,
       progress: !values.quiet,
       onLog: note,
-    });
-  } catch (err) {
-    if ((err as Error).name !== 'TrainingStoppedError') throw err;
-    io.err.write(`zero-shot: ${(err as Error).message}\n`);
-    return 130;
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
+    }),
+  );
+  if ('stopped' in run) return run.stopped;
+  const { result } = run;
   const seconds = (performance.now() - start) / 1000;
   const outputs = await writeTrainOutputs(
     out,

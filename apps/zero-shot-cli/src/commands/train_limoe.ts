@@ -1,4 +1,3 @@
-import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -9,11 +8,11 @@ import {
   trainLIMoE,
 } from '@moevl/limoe';
 import { loadFashionMnist } from '@moevl/vision';
-import { InputError } from '../errors.js';
 import { parseChoiceFlag, parseIntegerFlag, parsePositiveNumberFlag } from '../flags/numbers.js';
 import { duration, toJson } from '../render/format.js';
 import { LIMOE_VARIANTS, limoeVariantConfig } from '@moevl/limoe';
 import { matmulPath } from '@moevl/core';
+import { prepareTrainingOut, runUntilStopped } from './training_run.js';
 import { COMMON_OPTIONS, type IO, logger, startBackend } from './common.js';
 
 export const TRAIN_LIMOE_HELP = `zero-shot train-limoe — train a LIMoE image-text model on Fashion-MNIST
@@ -78,19 +77,7 @@ export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<numb
   const perClass = parseIntegerFlag('--per-class', values['per-class']);
   const checkpointEvery = parseIntegerFlag('--checkpoint-every', values['checkpoint-every']) ?? 100;
   const out = resolve(values.out ?? `limoe-${variant}-s${seed}`);
-  const modelPath = join(out, 'model.safetensors');
-  if (!values.resume && (await stat(modelPath).catch(() => undefined)) !== undefined) {
-    throw new InputError(
-      `--out ${out} already holds a trained model (model.safetensors); pass --resume to continue its run, or choose another --out.`,
-    );
-  }
-  try {
-    await mkdir(out, { recursive: true });
-  } catch (err) {
-    throw new InputError(
-      `--out: cannot create the folder ${out} (${(err as NodeJS.ErrnoException).code}); choose another.`,
-    );
-  }
+  const modelPath = await prepareTrainingOut(out, values.resume === true);
   const log = logger(values, io);
   const backend = await startBackend(values);
   log(`backend: ${backend.backend}; variant ${variant}; out ${out}`);
@@ -98,16 +85,8 @@ export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<numb
   const train = await loadFashionMnist({ split: 'train', perClass, dir: values['fashion-mnist-dir'] });
   const start = performance.now();
   // Ctrl-C or SIGTERM: finish the current step, write a checkpoint, say how to resume (exit 130).
-  const controller = new AbortController();
-  const stop = () => {
-    log('\nstopping after the current step and writing a checkpoint…');
-    controller.abort();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  let result: Awaited<ReturnType<typeof trainLIMoE>>;
-  try {
-    result = await trainLIMoE({
+  const run = await runUntilStopped(io, log, (signal) =>
+    trainLIMoE({
       config: limoeVariantConfig(variant, seed),
       data: { images: train.images, labels: train.labels, count: train.count, side: train.width },
       classNames: FASHION_CAPTION_NAMES,
@@ -120,17 +99,12 @@ export async function runTrainLimoeCommand(argv: string[], io: IO): Promise<numb
       dirLabel: `--out ${out}`,
       checkpointEvery,
       resume: values.resume,
-      signal: controller.signal,
+      signal,
       progress: !values.quiet,
-    });
-  } catch (err) {
-    if ((err as Error).name !== 'TrainingStoppedError') throw err;
-    io.err.write(`zero-shot: ${(err as Error).message}\n`);
-    return 130;
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
+    }),
+  );
+  if ('stopped' in run) return run.stopped;
+  const { result } = run;
   const seconds = (performance.now() - start) / 1000;
   await saveLIMoE(modelPath, result.model, result.tokenizer, {
     imageMean: FASHION_MNIST_MEAN,
