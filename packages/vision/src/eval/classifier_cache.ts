@@ -156,14 +156,16 @@ export async function loadOrBuildClassifier(
     const first = await hit();
     if (first !== null && typeof first === 'object') return first;
     // Not there: build it under the entry's lock, so N shards starting together build it once — the
-    // others wait, then load what the first one wrote.
-    let waited = false;
+    // others wait, then load what the first one wrote. Looked up again once the lock is held, waited or
+    // not: another process may have built it and let go between the first look and taking the lock.
+    let locked = false;
     try {
       await mkdir(options.cacheDir!, { recursive: true });
       lock = await acquireLock(`${file}.lock`);
+      locked = true;
     } catch (err) {
       if (err instanceof FileLockedError) {
-        waited = true;
+        locked = true;
         options.onWait?.(err.holder);
         lock = await acquireLock(`${file}.lock`, { waitMs: options.lockWaitMs ?? 6 * 3600_000, pollMs: 500 });
       } else {
@@ -171,7 +173,7 @@ export async function loadOrBuildClassifier(
         lock = undefined;
       }
     }
-    const second = waited ? await hit() : first;
+    const second = locked ? await hit() : first;
     if (second !== null && typeof second === 'object') {
       await lock?.release();
       return second;
