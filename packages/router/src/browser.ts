@@ -4,6 +4,7 @@
  * imports its plugin and registers it). `browser.test.ts` keeps the two entries in step.
  */
 export * from './assignment/index.js';
+export * from './gating/index.js';
 export * from './losses/index.js';
 export * from './metrics/index.js';
 export * from './moe/index.js';

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Layer, type LayerArgs, oneHot, topK } from '@moevl/core';
-import { mutualInformationLoss, taskGateSums } from '@moevl/router';
+import { TaskGate, mutualInformationLoss, taskGateSums } from '@moevl/router';
 
-/** Mod-Squad adds this to every softmax probability, so no gate is exactly 0. */
-const MOD_SQUAD_GATE_EPS = 1e-4;
 /** Large but finite: a fully masked row softmaxes to uniform instead of NaN. */
 const MASKED = -1e9;
 
@@ -90,7 +88,8 @@ export class MoEAttention extends Layer {
   readonly sharedGate: boolean;
   readonly gateExperts: number;
   readonly keptExperts: number[] | null;
-  gateKernels: tf.Variable[] = [];
+  /** The per-task (or shared) gate kernels, kept experts and Mod-Squad's 1e-4 (the router's `TaskGate`). */
+  readonly taskGate: TaskGate;
   queryKernel!: tf.Variable;
   kvKernel!: tf.Variable;
   kvBias!: tf.Variable;
@@ -124,38 +123,34 @@ export class MoEAttention extends Layer {
     this.numTasks = args.numTasks;
     this.gate = gate;
     this.miWeight = miWeight;
-    this.sharedGate = args.sharedGate ?? false;
-    this.gateExperts = args.gateExperts ?? args.numExperts;
-    const kept = args.keptExperts ?? null;
-    if (!Number.isInteger(this.gateExperts) || this.gateExperts < args.numExperts) {
-      throw new Error(
-        `MoEAttention ${this.name}: gateExperts must be an integer ≥ numExperts = ${args.numExperts}, got ${args.gateExperts}.`,
-      );
-    }
-    const keptOk =
-      kept == null
-        ? this.gateExperts === args.numExperts
-        : kept.length === args.numExperts &&
-          kept.every(
-            (e, i) => Number.isInteger(e) && e >= 0 && e < this.gateExperts && (i === 0 || e > kept[i - 1]),
-          );
-    if (!keptOk) {
-      throw new Error(
-        `MoEAttention ${this.name}: keptExperts must list numExperts = ${args.numExperts} strictly increasing ` +
-          `gate columns in [0, gateExperts = ${this.gateExperts}) (required when gateExperts > numExperts), got ${JSON.stringify(kept)}.`,
-      );
-    }
-    this.keptExperts = kept == null ? null : [...kept];
+    // Child `gate`: its kernels are `gate/task<t>/kernel` (or `gate/shared/kernel`), zero-initialised.
+    this.taskGate = this.addChild(
+      'gate',
+      new TaskGate({
+        owner: `MoEAttention ${this.name}`,
+        inputDim: args.dim,
+        numExperts: args.numExperts,
+        numTasks: args.numTasks,
+        gate: 'mod-squad',
+        sharedGate: args.sharedGate ?? false,
+        gateExperts: args.gateExperts,
+        keptExperts: args.keptExperts,
+        seed: this.childSeed('gate'),
+      }),
+    );
+    this.sharedGate = this.taskGate.sharedGate;
+    this.gateExperts = this.taskGate.gateExperts;
+    this.keptExperts = this.taskGate.keptExperts;
+  }
+
+  /** The gate kernels, one per task or one shared (`taskGate.kernels`). */
+  get gateKernels(): tf.Variable[] {
+    this.ensureBuilt();
+    return this.taskGate.kernels;
   }
 
   protected override build(): void {
-    const [D, E, H, G] = [this.dim, this.numExperts, this.headDim, this.gateExperts];
-    // Mod-Squad zero-initialises its routers: every task starts with uniform routing.
-    this.gateKernels = this.sharedGate
-      ? [this.addWeight('gate/shared/kernel', [D, G], 'zeros')]
-      : Array.from({ length: this.numTasks }, (_, t) =>
-          this.addWeight(`gate/task${t}/kernel`, [D, G], 'zeros'),
-        );
+    const [D, E, H] = [this.dim, this.numExperts, this.headDim];
     this.queryKernel = this.addWeight('query/kernel', [D, E * H], 'xavierUniform');
     this.kvKernel = this.addWeight('kv/kernel', [D, 2 * H], 'xavierUniform');
     this.kvBias = this.addWeight('kv/bias', [2 * H], 'zeros');
@@ -199,24 +194,8 @@ export class MoEAttention extends Layer {
       const x2d = tf.reshape(x, [S, D]) as tf.Tensor2D;
       const task = tf.tensor1d(taskIds, 'int32');
 
-      // Gate: every task's kernel on every token (one matmul), then each token's own task row.
-      const G = this.gateExperts;
-      const numGates = this.gateKernels.length;
-      let logits: tf.Tensor2D;
-      if (numGates === 1) {
-        logits = tf.matMul(x2d, this.gateKernels[0] as tf.Tensor2D);
-      } else {
-        const all = tf.matMul(x2d, tf.concat(this.gateKernels, 1) as tf.Tensor2D);
-        const select = tf.reshape(oneHot(task, numGates), [S, numGates, 1]);
-        logits = tf.sum(tf.mul(tf.reshape(all, [S, numGates, G]), select), 1) as tf.Tensor2D;
-      }
-      let p = tf.add(tf.softmax(logits), MOD_SQUAD_GATE_EPS) as tf.Tensor2D;
-      if (this.keptExperts != null) {
-        // The kept experts' columns, as a matmul with one-hot columns (gather's gradient fails on wasm).
-        const select = new Float32Array(G * E);
-        this.keptExperts.forEach((e, i) => (select[e * E + i] = 1));
-        p = tf.matMul(p, tf.tensor2d(select, [G, E]));
-      }
+      // Gate: each token's own task's kernel, softmax + 1e-4 over all gate columns, then the kept experts'.
+      const p = this.taskGate.keep(this.taskGate.probabilities(this.taskGate.logits(x2d, task)));
 
       // Top-k (indices only; the weights are p itself) → dense [S, E] combine weights.
       const top = topK(p, K);

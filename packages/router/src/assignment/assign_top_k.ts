@@ -4,8 +4,14 @@ import { bufferPositions, droplessCapacity } from './buffer_positions.js';
 import { checkCapacity, readGates, readMask } from './gates_input.js';
 
 export interface AssignTopKOptions {
-  /** Experts per token (K). */
+  /** Experts per token (K): the number of choices of every token, and the width of the result. */
   k: number;
+  /**
+   * `[S]` each token's own number of choices k_s in [1, K] (the task-conditioned router's per-task k_t). A
+   * token's choices j ≥ k_s are padding: they claim no buffer slot and are reported as dropped (position −1,
+   * weight 0, expert index = the next-best expert, a valid index). Default: every token has K choices.
+   */
+  kPerToken?: ArrayLike<number>;
   /**
    * Buffer slots per expert (C), e.g. from `computeCapacity`; `'dropless'`: the largest expert load
    * (rounded up to `capacityMultipleOf`), so no choice is dropped.
@@ -88,20 +94,33 @@ export function assignTopK(gates: tf.Tensor2D, options: AssignTopKOptions): TopK
   }
   if (capacity !== 'dropless') checkCapacity(op, capacity);
   const keep = readMask(op, options.mask, tokens);
+  const own = options.kPerToken == null ? null : readKPerToken(op, options.kPerToken, tokens, k);
 
   return tf.tidy(() => {
     const top = topK(gates, k);
     const expertIndex = top.indices as tf.Tensor2D;
     const indexData = expertIndex.dataSync() as Int32Array;
     const order = tokenOrder(values, experts, indexData, k, keep, batchPriority);
-    const layout = { expertIndex: indexData, tokens, k, numExperts: experts, order };
+    // Padding choices (j ≥ k_s) point at a sentinel expert E that no real choice uses: V-MoE's K-major running
+    // count then runs unchanged, they claim no slot of a real expert, and the dropless capacity ignores them.
+    const claimed = own == null ? indexData : padChoices(indexData, own, tokens, k, experts);
+    const layout = { expertIndex: claimed, tokens, k, numExperts: experts, order };
     const c = capacity === 'dropless' ? droplessCapacity(layout, options.capacityMultipleOf ?? 1) : capacity;
-    const positionData = bufferPositions({ ...layout, capacity: c });
+    const positionData = bufferPositions({
+      ...layout,
+      numExperts: own == null ? experts : experts + 1,
+      capacity: c,
+    });
     const keptData = new Uint8Array(positionData.length);
-    for (let i = 0; i < keptData.length; i++) keptData[i] = positionData[i] >= 0 ? 1 : 0;
+    for (let i = 0; i < keptData.length; i++) {
+      if (claimed[i] === experts) positionData[i] = -1;
+      keptData[i] = positionData[i] >= 0 ? 1 : 0;
+    }
 
     let weights = top.values;
     if (renormalize) {
+      // Over each token's own choices only: padding is no part of its mixture.
+      if (own != null) weights = tf.where(ownChoices(own, tokens, k), weights, tf.zerosLike(weights));
       weights = tf.div(weights, tf.maximum(tf.sum(weights, 1, true), tf.scalar(RENORMALIZE_EPS)));
     }
     // `where` rather than a multiply by the 0/1 mask: a dropped weight is +0 even for a negative or
@@ -111,4 +130,43 @@ export function assignTopK(gates: tf.Tensor2D, options: AssignTopKOptions): TopK
     const position = tf.tensor2d(positionData, [tokens, k], 'int32');
     return { expertIndex, position, combineWeights, capacity: c };
   });
+}
+
+/** Checks `[S]` per-token choice counts: integers in [1, K]. */
+function readKPerToken(
+  op: string,
+  kPerToken: ArrayLike<number>,
+  tokens: number,
+  k: number,
+): ArrayLike<number> {
+  if (kPerToken.length !== tokens) {
+    throw new Error(`${op}: kPerToken must have one entry per token (${tokens}), got ${kPerToken.length}.`);
+  }
+  for (let s = 0; s < tokens; s++) {
+    const v = kPerToken[s];
+    if (!Number.isInteger(v) || v < 1 || v > k) {
+      throw new Error(`${op}: kPerToken[${s}] must be an integer in [1, ${k}] (k), got ${v}.`);
+    }
+  }
+  return kPerToken;
+}
+
+/** The top-K expert indices with every padding choice (j ≥ k_s) replaced by the sentinel `experts`. */
+function padChoices(
+  index: Int32Array,
+  own: ArrayLike<number>,
+  tokens: number,
+  k: number,
+  experts: number,
+): Int32Array {
+  const claimed = Int32Array.from(index);
+  for (let s = 0; s < tokens; s++) for (let j = own[s]; j < k; j++) claimed[s * k + j] = experts;
+  return claimed;
+}
+
+/** `[S, K]` bool: choice j is one of token s's own k_s choices. */
+function ownChoices(own: ArrayLike<number>, tokens: number, k: number): tf.Tensor2D {
+  const data = new Uint8Array(tokens * k);
+  for (let s = 0; s < tokens; s++) data.fill(1, s * k, s * k + own[s]);
+  return tf.tensor2d(data, [tokens, k], 'bool');
 }

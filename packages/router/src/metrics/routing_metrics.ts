@@ -1,4 +1,12 @@
-import { type MatrixInput, type VectorInput, ratio, readLabels, readMask, readMatrix } from './input.js';
+import {
+  type MatrixInput,
+  type VectorInput,
+  ratio,
+  readLabels,
+  readMask,
+  readMatrix,
+  readVector,
+} from './input.js';
 
 export interface RoutingMetricsInput {
   /** `[S, K]` expert of each choice (`assignTopK`'s output, or the same as nested arrays). */
@@ -19,6 +27,12 @@ export interface RoutingMetricsInput {
   task?: VectorInput;
   /** Number of tasks T; defaults to max(task) + 1. */
   numTasks?: number;
+  /**
+   * `[S]` each token's own number of choices (task-conditioned routing's k_t, `assignTopK`'s `kPerToken`):
+   * success rates count k_s choices for token s, not K, so a k = 1 task's padding choices are not "dropped".
+   * Default: K for every token.
+   */
+  kPerToken?: VectorInput;
 }
 
 /**
@@ -87,16 +101,20 @@ export function routingMetrics(input: RoutingMetricsInput): RoutingMetrics {
     );
   }
   const real = readMask(op, input.mask, S);
+  const own = input.kPerToken == null ? null : readVector(op, 'kPerToken', input.kPerToken, S);
+  const choicesOf = (s: number) => (own == null ? K : own[s]);
 
   // kept[s*K + j]: choice j of a real token s landed in a buffer slot.
   const kept = new Uint8Array(S * K);
   const expertCounts = new Array<number>(E).fill(0);
   let realTokens = 0;
   let keptTotal = 0;
+  let choices = 0;
   let droppedEntirely = 0;
   for (let s = 0; s < S; s++) {
     if (!real[s]) continue;
     realTokens++;
+    choices += choicesOf(s);
     let keptHere = 0;
     for (let j = 0; j < K; j++) {
       const p = pos.data[s * K + j];
@@ -112,7 +130,6 @@ export function routingMetrics(input: RoutingMetricsInput): RoutingMetrics {
     keptTotal += keptHere;
     if (keptHere === 0) droppedEntirely++;
   }
-  const choices = realTokens * K;
   const successRate = ratio(keptTotal, choices);
 
   const groups = (
@@ -124,19 +141,19 @@ export function routingMetrics(input: RoutingMetricsInput): RoutingMetrics {
     if (labels == null) return null;
     const read = readLabels(op, name, countName, labels, S, count);
     const keptIn = new Array<number>(read.count).fill(0);
-    const tokensIn = new Array<number>(read.count).fill(0);
+    const choicesIn = new Array<number>(read.count).fill(0);
     const usage = Array.from({ length: read.count }, () => new Array<number>(E).fill(0));
     for (let s = 0; s < S; s++) {
       if (!real[s]) continue;
       const g = read.labels[s];
-      tokensIn[g]++;
+      choicesIn[g] += choicesOf(s);
       for (let j = 0; j < K; j++) {
         if (!kept[s * K + j]) continue;
         keptIn[g]++;
         usage[g][index.data[s * K + j]]++;
       }
     }
-    return { successRate: keptIn.map((n, g) => ratio(n, tokensIn[g] * K)), usage };
+    return { successRate: keptIn.map((n, g) => ratio(n, choicesIn[g])), usage };
   };
   const byModality = groups('modality', 'numModalities', input.modality, input.numModalities);
   const byTask = groups('task', 'numTasks', input.task, input.numTasks);

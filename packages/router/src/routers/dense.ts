@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { readMask } from '../assignment/gates_input.js';
-import { routingMetrics } from '../metrics/routing_metrics.js';
 import { AUX_LOSS_OPTION_KEYS, type AuxLossWeights, gatedAuxLosses } from './aux_losses.js';
 import type { RouterContext, RouterOptions, RouterStrategy, SparseRoutingResult } from './contract.js';
 import { GatedRouter } from './gated_router.js';
@@ -56,30 +55,13 @@ class DenseRouter extends GatedRouter<DenseRouterOptions> {
       };
     });
     const auxLosses = gatedAuxLosses({ logits, gates, k: e, noiseStd: 0 }, { ...o, loadWeight: 0 }, ctx);
-    const metrics = routingMetrics({
-      expertIndex,
-      position: positionT,
-      gates,
-      numExperts: e,
-      capacity: s,
-      mask: ctx.mask,
-      modality: ctx.modality,
-      numModalities: ctx.numModalities,
-      task: ctx.task,
-      numTasks: ctx.numTasks,
-    });
     logits.dispose();
-    return {
-      kind: 'sparse',
-      numExperts: e,
-      capacity: s,
+    return this.sparseResult({
+      assignment: { expertIndex, position: positionT, combineWeights, capacity: s },
       gates,
       auxLosses,
-      metrics: { ...metrics },
-      expertIndex,
-      position: positionT,
-      combineWeights,
-    };
+      ctx,
+    });
   }
 }
 

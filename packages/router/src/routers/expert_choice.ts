@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import { assignExpertChoice } from '../assignment/assign_expert_choice.js';
 import { computeCapacity } from '../assignment/capacity.js';
 import { expertChoiceMetrics } from '../metrics/expert_choice_metrics.js';
-import { routingMetrics } from '../metrics/routing_metrics.js';
 import { gatedAuxLosses } from './aux_losses.js';
 import type { RouterContext, RouterOptions, RouterStrategy, SparseRoutingResult } from './contract.js';
 import { GatedRouter } from './gated_router.js';
@@ -53,29 +52,15 @@ class ExpertChoiceRouter extends GatedRouter<ExpertChoiceRouterOptions> {
     });
     const assignment = assignExpertChoice(gates, { capacity, mask: ctx.mask });
     const auxLosses = gatedAuxLosses({ logits, gates, k: 1, noiseStd: 0 }, expertChoiceLossWeights(o), ctx);
-    const metrics = routingMetrics({
-      expertIndex: assignment.expertIndex,
-      position: assignment.position,
-      gates,
-      numExperts: e,
-      capacity,
-      mask: ctx.mask,
-      modality: ctx.modality,
-      numModalities: ctx.numModalities,
-      task: ctx.task,
-      numTasks: ctx.numTasks,
-    });
     const coverage = expertChoiceMetrics({ position: assignment.position, capacity, mask: ctx.mask });
     logits.dispose();
-    return {
-      kind: 'sparse',
-      numExperts: e,
-      capacity,
+    return this.sparseResult({
+      assignment: { ...assignment, capacity },
       gates,
       auxLosses,
-      metrics: { ...metrics, ...coverage },
-      ...assignment,
-    };
+      ctx,
+      extraMetrics: { ...coverage },
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type InitializerSpec, Rng, deriveSeed, initialize } from '@moevl/core';
-import type { Router, RouterContext, RouterOptions, RoutingResult } from './contract.js';
+import type { Router, RouterContext, RouterOptions, RoutingResult, SparseRoutingResult } from './contract.js';
+import { type SparseResultInput, sparseResult } from './sparse_result.js';
 
 /**
  * Shared by the routers that score tokens with a linear gate `logits = x·W` (no bias, as in V-MoE):
@@ -42,6 +43,11 @@ export abstract class GatedRouter<O extends RouterOptions> implements Router {
   /** Gaussian noise N(0, std²) of the logits' shape, from the caller's RNG when given. */
   protected noise(shape: [number, number], std: number, ctx: RouterContext): tf.Tensor2D {
     return (ctx.rng ?? this.rng).normalTensor(shape, 0, std) as tf.Tensor2D;
+  }
+
+  /** The sparse result of an assignment, with `routingMetrics` over the context (see `sparseResult`). */
+  protected sparseResult(input: Omit<SparseResultInput, 'numExperts'>): SparseRoutingResult {
+    return sparseResult({ ...input, numExperts: this.numExperts });
   }
 
   namedWeights(): Record<string, tf.Variable> {

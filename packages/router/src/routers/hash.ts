@@ -3,7 +3,6 @@ import { deriveSeed, oneHot } from '@moevl/core';
 import { readMask } from '../assignment/gates_input.js';
 import { bufferPositions, droplessCapacity } from '../assignment/buffer_positions.js';
 import { computeCapacity } from '../assignment/capacity.js';
-import { routingMetrics } from '../metrics/routing_metrics.js';
 import type {
   Router,
   RouterContext,
@@ -12,6 +11,7 @@ import type {
   SparseRoutingResult,
 } from './contract.js';
 import { OptionReader } from './option_checks.js';
+import { sparseResult } from './sparse_result.js';
 
 export interface HashRouterOptions extends RouterOptions {
   /** Picks the hash table: the same seed gives the same token-id → expert map everywhere. */
@@ -104,19 +104,14 @@ class HashRouter implements Router {
         gates: oneHot(tf.reshape(expertIndex, [s]), e) as tf.Tensor2D,
       };
     });
-    const metrics = routingMetrics({
-      expertIndex: result.expertIndex,
-      position: result.position,
-      gates: result.gates,
+    const { gates, ...assignment } = result;
+    return sparseResult({
       numExperts: e,
-      capacity,
-      mask: ctx.mask,
-      modality: ctx.modality,
-      numModalities: ctx.numModalities,
-      task: ctx.task,
-      numTasks: ctx.numTasks,
+      assignment: { ...assignment, capacity },
+      gates,
+      auxLosses: {},
+      ctx,
     });
-    return { kind: 'sparse', numExperts: e, capacity, auxLosses: {}, metrics: { ...metrics }, ...result };
   }
 
   namedWeights(): Record<string, tf.Variable> {

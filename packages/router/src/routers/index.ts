@@ -7,5 +7,6 @@ export * from './gated_router.js';
 export * from './hash.js';
 export * from './option_checks.js';
 export * from './soft_moe.js';
+export * from './sparse_result.js';
 export * from './task_conditioned.js';
 export * from './top_k.js';

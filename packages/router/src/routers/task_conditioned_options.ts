@@ -1,3 +1,4 @@
+import { isKeptExpertList } from '../gating/task_gate.js';
 import type { RouterOptions } from './contract.js';
 import { OptionReader } from './option_checks.js';
 
@@ -135,24 +136,14 @@ function readKeptExperts(r: OptionReader, raw: Record<string, unknown>, numExper
     }
     return { gateExperts, keptExperts: null };
   }
-  const ok =
-    Array.isArray(kept) &&
-    kept.length === numExperts &&
-    kept.every(
-      (e, i) =>
-        Number.isInteger(e) &&
-        (e as number) >= 0 &&
-        e < gateExperts &&
-        (i === 0 || e > (kept[i - 1] as number)),
-    );
-  if (!ok) {
+  if (!isKeptExpertList(kept, numExperts, gateExperts)) {
     throw optionError(
       'keptExperts',
       `null or numExperts = ${numExperts} strictly increasing integers in [0, gateExperts = ${gateExperts})`,
       kept,
     );
   }
-  return { gateExperts, keptExperts: [...(kept as number[])] };
+  return { gateExperts, keptExperts: [...kept] };
 }
 
 /**

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assignTopK } from '../assignment/assign_top_k.js';
 import { computeCapacity } from '../assignment/capacity.js';
-import { routingMetrics } from '../metrics/routing_metrics.js';
 import { AUX_LOSS_OPTION_KEYS, type AuxLossWeights, gatedAuxLosses } from './aux_losses.js';
 import type { RouterContext, RouterOptions, RouterStrategy, SparseRoutingResult } from './contract.js';
 import { GatedRouter } from './gated_router.js';
@@ -69,27 +68,8 @@ class TopKRouter extends GatedRouter<TopKRouterOptions> {
       o,
       ctx,
     );
-    const metrics = routingMetrics({
-      expertIndex: assignment.expertIndex,
-      position: assignment.position,
-      gates,
-      numExperts: e,
-      capacity: assignment.capacity,
-      mask: ctx.mask,
-      modality: ctx.modality,
-      numModalities: ctx.numModalities,
-      task: ctx.task,
-      numTasks: ctx.numTasks,
-    });
     tf.dispose([logits, noisyLogits, routeGates === gates ? undefined : routeGates].filter((t) => t != null));
-    return {
-      kind: 'sparse',
-      numExperts: e,
-      gates,
-      auxLosses,
-      metrics: { ...metrics },
-      ...assignment,
-    };
+    return this.sparseResult({ assignment, gates, auxLosses, ctx });
   }
 }
 

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTransformersClip } from '../clip/transformers_clip.js';
 import { FIXTURE_DIR } from '../clip/tiny_clip.test.helpers.js';
+import type * as Core from '@moevl/core';
 import type { ImageTextModel } from '../model/image_text_model.js';
 import { classifierCacheFile, loadOrBuildClassifier } from './classifier_cache.js';
 import { CLASS_NAMES, TEMPLATES, removeTempDirs, tempDir } from './eval.test.helpers.js';
@@ -17,7 +18,7 @@ import { CLASS_NAMES, TEMPLATES, removeTempDirs, tempDir } from './eval.test.hel
 const race = vi.hoisted(() => ({ before: null as null | (() => Promise<void>) }));
 
 vi.mock('@moevl/core', async (importOriginal) => {
-  const core = await importOriginal<typeof import('@moevl/core')>();
+  const core = await importOriginal<typeof Core>();
   return {
     ...core,
     acquireLock: async (...args: Parameters<typeof core.acquireLock>) => {
