@@ -164,3 +164,72 @@ describeEachBackend('routingMetrics', () => {
     );
   });
 });
+
+describeEachBackend('routingMetrics with kPerToken', () => {
+  it("counts each token's own choices, so a k = 1 task's padding is not reported as dropped", () => {
+    // Task 0 (tokens 0, 1) has k = 1, task 1 (token 2) k = 2. Kept: (t0,e0) (t1,e0) (t2,e2); dropped:
+    // (t2,e0) for capacity. Padding choices j = 1 of tokens 0 and 1 have position −1.
+    const m = routingMetrics({
+      expertIndex: [
+        [0, 2],
+        [0, 2],
+        [2, 0],
+      ],
+      position: [
+        [0, -1],
+        [1, -1],
+        [0, -1],
+      ],
+      gates: GATES,
+      numExperts: 3,
+      capacity: 2,
+      task: [0, 0, 1],
+      numTasks: 2,
+      kPerToken: [1, 1, 2],
+    });
+    expect(m.routingSuccessRate).toBeCloseTo(3 / 4, 12);
+    expect(m.droppedFraction).toBeCloseTo(1 / 4, 12);
+    expect(m.routingSuccessRateByTask).toEqual([1, 0.5]);
+    expect(m.expertCounts).toEqual([2, 0, 1]);
+    expect(m.tokensDroppedEntirely).toBe(0);
+    // Without kPerToken the same positions read as K = 2 choices for every token.
+    const plain = routingMetrics({
+      expertIndex: [
+        [0, 2],
+        [0, 2],
+        [2, 0],
+      ],
+      position: [
+        [0, -1],
+        [1, -1],
+        [0, -1],
+      ],
+      gates: GATES,
+      numExperts: 3,
+      capacity: 2,
+    });
+    expect(plain.routingSuccessRate).toBeCloseTo(3 / 6, 12);
+  });
+
+  it('leaves masked tokens out of the choice count', () => {
+    const m = routingMetrics({
+      expertIndex: [
+        [0, 1],
+        [1, 0],
+      ],
+      position: [
+        [0, -1],
+        [-1, -1],
+      ],
+      gates: [
+        [0.7, 0.3],
+        [0.4, 0.6],
+      ],
+      numExperts: 2,
+      capacity: 1,
+      mask: [1, 0],
+      kPerToken: [1, 2],
+    });
+    expect(m.routingSuccessRate).toBe(1);
+  });
+});
