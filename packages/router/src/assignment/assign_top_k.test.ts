@@ -4,6 +4,7 @@ import { checkGradients, describeEachBackend, expectNoLeakedTensors } from '@moe
 import { expect, it } from 'vitest';
 import { assignTopK } from './assign_top_k.js';
 import type { AssignTopKOptions } from './assign_top_k.js';
+import { randomGates, rng } from './assign.test.helpers.js';
 
 // vmoe/nn/routing_test.py: 3 tokens, 3 experts, K = 2, C = 2.
 const VMOE_GATES = [
@@ -21,30 +22,6 @@ function splitGolden(golden: [number, number][][], capacity: number) {
 }
 
 const f32 = (rows: number[][]) => rows.map((r) => r.map(Math.fround));
-
-/** Seeded mulberry32, so property tests are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-/** Softmax of random logits, rounded to float32 as the tensor will hold them. */
-function randomGates(S: number, E: number, seed: number): number[][] {
-  const next = rng(seed);
-  return Array.from({ length: S }, () => {
-    const logits = Array.from({ length: E }, () => (next() - 0.5) * 6);
-    const m = Math.max(...logits);
-    const ex = logits.map((l) => Math.exp(l - m));
-    const z = ex.reduce((a, b) => a + b, 0);
-    return ex.map((v) => Math.fround(v / z));
-  });
-}
 
 /** Literal reference: V-MoE's one-hot cumsum over K-major choices in priority order (O(S·K·E)). */
 function referencePositions(index: number[][], E: number, C: number, order: number[]): number[][] {

@@ -1,32 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkGradients, describeEachBackend, expectNoLeakedTensors } from '@moevl/core/testing';
 import { expect, it } from 'vitest';
+import { randomGates, rng } from './assign.test.helpers.js';
 import { type AssignTopKOptions, assignTopK } from './assign_top_k.js';
 
 /**
  * `assignTopK` with each token's own number of choices (`kPerToken`, the task-conditioned router's k_t):
  * checked against a literal reference in which a token's choices j ≥ k_s do not exist.
  */
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-function randomGates(S: number, E: number, seed: number): number[][] {
-  const next = rng(seed);
-  return Array.from({ length: S }, () => {
-    const ex = Array.from({ length: E }, () => Math.exp((next() - 0.5) * 6));
-    const z = ex.reduce((a, b) => a + b, 0);
-    return ex.map((v) => Math.fround(v / z));
-  });
-}
 
 /** The experts of a row in descending gate order (ties: lower index first, as tf.topk). */
 function ranked(row: number[]): number[] {
