@@ -5,6 +5,7 @@
  * with checkpoints and logs) is only in the Node entry. `browser.test.ts` keeps the two in step.
  */
 export * from './backend/index.js';
+export * from './config/index.js';
 export * from './diagnostics/index.js';
 export {
   bfloat16BitsToNumber,

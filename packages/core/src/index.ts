@@ -1,4 +1,5 @@
 export * from './backend/index.js';
+export * from './config/index.js';
 export * from './diagnostics/index.js';
 export * from './io/index.js';
 export * from './layers/index.js';

@@ -5,6 +5,7 @@ import { softmaxCrossEntropy } from '../ops/softmax_cross_entropy.js';
 import { AdamW } from '../train/adamw.js';
 import { Rng } from '../train/rng.js';
 import { trainStep } from '../train/train_step.js';
+import { assertPositiveInteger } from '../config/integer_checks.js';
 
 export interface SelfCheckOptions {
   /** Optimisation steps. Default 30. */
@@ -32,8 +33,7 @@ export interface SelfCheckResult {
  */
 export function runSelfCheck(options: SelfCheckOptions = {}): SelfCheckResult {
   const steps = options.steps ?? 30;
-  if (!Number.isInteger(steps) || steps < 1)
-    throw new Error(`runSelfCheck: steps must be a positive integer, got ${steps}.`);
+  assertPositiveInteger('runSelfCheck: steps', steps);
   const seed = options.seed ?? 0;
   const before = tf.memory().numTensors;
   const rng = new Rng(seed);

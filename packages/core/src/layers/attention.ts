@@ -3,6 +3,7 @@ import { attentionSoftmax } from '../ops/attention_softmax.js';
 import { splitHeads } from '../ops/split_heads.js';
 import { Dense } from './dense.js';
 import { Layer, type LayerArgs } from './layer.js';
+import { assertPositiveInteger } from '../config/integer_checks.js';
 
 export interface MultiHeadSelfAttentionArgs extends LayerArgs {
   /** Model width; must be divisible by `numHeads`. */
@@ -33,7 +34,8 @@ export class MultiHeadSelfAttention extends Layer {
 
   constructor(args: MultiHeadSelfAttentionArgs) {
     super(args);
-    if (!Number.isInteger(args.numHeads) || args.numHeads < 1 || args.dim % args.numHeads !== 0) {
+    assertPositiveInteger(`MultiHeadSelfAttention ${this.name}: numHeads`, args.numHeads);
+    if (args.dim % args.numHeads !== 0) {
       throw new Error(
         `MultiHeadSelfAttention ${this.name}: dim ${args.dim} must be divisible by numHeads ${args.numHeads}.`,
       );

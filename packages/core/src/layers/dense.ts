@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InitializerSpec } from './initializers.js';
 import { Layer, type LayerArgs } from './layer.js';
+import { assertPositiveInteger } from '../config/integer_checks.js';
 
 export interface DenseArgs extends LayerArgs {
   /** Size of the last input dimension. */
@@ -29,9 +30,7 @@ export class Dense extends Layer {
   constructor(args: DenseArgs) {
     super(args);
     for (const key of ['inputDim', 'units'] as const) {
-      if (!Number.isInteger(args[key]) || args[key] < 1) {
-        throw new Error(`Dense ${this.name}: ${key} must be a positive integer, got ${args[key]}.`);
-      }
+      assertPositiveInteger(`Dense ${this.name}: ${key}`, args[key]);
     }
     this.inputDim = args.inputDim;
     this.units = args.units;

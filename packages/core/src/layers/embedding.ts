@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '../backend/wasm_kernels.js';
 import type { InitializerSpec } from './initializers.js';
 import { Layer, type LayerArgs } from './layer.js';
+import { assertPositiveInteger } from '../config/integer_checks.js';
 
 export interface EmbeddingArgs extends LayerArgs {
   /** Number of rows (token ids 0..vocabSize-1). */
@@ -26,14 +27,8 @@ export class Embedding extends Layer {
 
   constructor(args: EmbeddingArgs) {
     super(args);
-    if (
-      !Number.isInteger(args.vocabSize) ||
-      args.vocabSize < 1 ||
-      !Number.isInteger(args.dim) ||
-      args.dim < 1
-    ) {
-      throw new Error(`Embedding ${this.name}: vocabSize and dim must be positive integers.`);
-    }
+    assertPositiveInteger(`Embedding ${this.name}: vocabSize`, args.vocabSize);
+    assertPositiveInteger(`Embedding ${this.name}: dim`, args.dim);
     this.vocabSize = args.vocabSize;
     this.dim = args.dim;
     this.initializer = args.initializer ?? { truncatedNormal: 0.02 };

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerNorm } from '../ops/layer_norm.js';
 import { Layer, type LayerArgs } from './layer.js';
+import { assertPositiveInteger } from '../config/integer_checks.js';
 
 export interface LayerNormArgs extends LayerArgs {
   /** Size of the normalised (last) axis. */
@@ -19,9 +20,7 @@ export class LayerNorm extends Layer {
 
   constructor(args: LayerNormArgs) {
     super(args);
-    if (!Number.isInteger(args.dim) || args.dim < 1) {
-      throw new Error(`LayerNorm ${this.name}: dim must be a positive integer, got ${args.dim}.`);
-    }
+    assertPositiveInteger(`LayerNorm ${this.name}: dim`, args.dim);
     this.dim = args.dim;
     this.epsilon = args.epsilon ?? 1e-6;
   }

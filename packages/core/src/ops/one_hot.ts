@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { assertPositiveInteger } from '../config/integer_checks.js';
 
 /**
  * float32 one-hot encoding; indices outside [0, depth) give an all-zero row (how MoE marks a dropped
@@ -7,8 +8,7 @@ import * as tf from '@tensorflow/tfjs';
  */
 function oneHot_(indices: tf.Tensor, depth: number): tf.Tensor {
   if (indices.dtype !== 'int32') throw new Error(`oneHot: indices must be int32, got ${indices.dtype}.`);
-  if (!Number.isInteger(depth) || depth < 1)
-    throw new Error(`oneHot: depth must be a positive integer, got ${depth}.`);
+  assertPositiveInteger('oneHot: depth', depth);
   return tf.cast(tf.oneHot(indices, depth), 'float32');
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '../backend/wasm_kernels.js';
+import { assertPositiveInteger } from '../config/integer_checks.js';
 
 /**
  * out[s] = Σ_{i : segmentIds[i] = s} x[i]; rows with a negative id are dropped (TensorFlow's rule, which
@@ -14,9 +15,7 @@ function segmentSum_<T extends tf.Tensor>(x: T, segmentIds: tf.Tensor1D, numSegm
       `segmentSum: segmentIds must be 1-D of length x.shape[0]=${x.shape[0]}, got [${segmentIds.shape}].`,
     );
   }
-  if (!Number.isInteger(numSegments) || numSegments < 1) {
-    throw new Error(`segmentSum: numSegments must be a positive integer, got ${numSegments}.`);
-  }
+  assertPositiveInteger('segmentSum: numSegments', numSegments);
   return tf.unsortedSegmentSum(x, segmentIds, numSegments) as T;
 }
 

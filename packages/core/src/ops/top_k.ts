@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { takeAlongAxis } from './take_along_axis.js';
+import { assertInteger } from '../config/integer_checks.js';
 
 export interface TopKResult<T extends tf.Tensor = tf.Tensor> {
   /** The k largest values along the last axis, largest first; differentiable. */
@@ -17,9 +18,7 @@ export interface TopKResult<T extends tf.Tensor = tf.Tensor> {
 function topK_<T extends tf.Tensor>(x: T, k: number): TopKResult<T> {
   if (x.rank === 0) throw new Error('topK: expected a tensor of rank ≥ 1, got a scalar.');
   const n = x.shape[x.rank - 1];
-  if (!Number.isInteger(k) || k < 1 || k > n) {
-    throw new Error(`topK: k must be an integer in [1, ${n}] (the last dimension), got ${k}.`);
-  }
+  assertInteger('topK: k', k, { min: 1, max: n, note: 'the last dimension' });
   const values = x.dataSync();
   const rows = values.length / n;
   const out = new Int32Array(rows * k);

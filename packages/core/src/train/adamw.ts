@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { assertInteger } from '../config/integer_checks.js';
 
 /**
  * AdamW with decoupled weight decay, written to match `torch.optim.AdamW` (amsgrad=False, maximize=False)
@@ -177,8 +178,7 @@ export class AdamW {
    */
   setState(state: AdamWState): void {
     const { step, moments } = state;
-    if (!Number.isInteger(step) || step < 0)
-      throw new Error(`AdamW.setState: step must be an integer ≥ 0, got ${step}`);
+    assertInteger('AdamW.setState: step', step, { min: 0 });
     const parsed = new Map<string, { m?: tf.Tensor; v?: tf.Tensor; step?: tf.Tensor }>();
     for (const [key, tensor] of Object.entries(moments)) {
       const slash = key.indexOf('/');
@@ -208,9 +208,7 @@ export class AdamW {
       if (entry.step != null) {
         if (entry.step.size !== 1) throw new Error(`AdamW.setState: step/${name} must be a scalar`);
         varStep = entry.step.dataSync()[0];
-        if (!Number.isInteger(varStep) || varStep < 0) {
-          throw new Error(`AdamW.setState: step/${name} must be an integer ≥ 0, got ${varStep}`);
-        }
+        assertInteger(`AdamW.setState: step/${name}`, varStep, { min: 0 });
       }
       stepOf.set(name, varStep);
     }

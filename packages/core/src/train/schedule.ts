@@ -1,3 +1,5 @@
+import { assertInteger } from '../config/integer_checks.js';
+
 /**
  * Learning-rate schedules as plain functions of the 0-based step index (the value of `AdamW.step` before
  * the update), so a run resumed from a checkpoint gets the same rate from the step number alone: schedules
@@ -24,12 +26,11 @@ function checkRate(fn: string, name: string, value: number): void {
 }
 
 function checkSteps(fn: string, name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0)
-    throw new Error(`${fn}: ${name} must be an integer ≥ 0, got ${value}`);
+  assertInteger(`${fn}: ${name}`, value, { min: 0 });
 }
 
 function checkStep(fn: string, step: number): void {
-  if (!Number.isInteger(step) || step < 0) throw new Error(`${fn}: step must be an integer ≥ 0, got ${step}`);
+  assertInteger(`${fn}: step`, step, { min: 0 });
 }
 
 /**

@@ -6,6 +6,7 @@ import { CheckpointDirectory, loadTrainingCheckpoint, type TrainingState } from 
 import { JsonlLog } from './jsonl_log.js';
 import { Progress } from './progress.js';
 import { claimRunDirectory } from './run_identity.js';
+import { assertPositiveInteger } from '../../config/integer_checks.js';
 
 /** What the runner needs from a model: weights by path, and loading them back. */
 export interface TrainableModel {
@@ -127,9 +128,7 @@ export class TrainingStoppedError extends Error {
  */
 export async function runTraining<B>(options: RunTrainingOptions<B>): Promise<RunTrainingResult> {
   const { model, optimizer, data, rng, totalSteps } = options;
-  if (!Number.isInteger(totalSteps) || totalSteps < 1) {
-    throw new Error(`runTraining: totalSteps must be a positive integer, got ${totalSteps}.`);
-  }
+  assertPositiveInteger('runTraining: totalSteps', totalSteps);
   const checkpoints =
     options.dir != null ? new CheckpointDirectory(options.dir, options.keepCheckpoints ?? 2) : undefined;
   if (options.dir != null) {

@@ -1,0 +1,3 @@
+export * from './config_reader.js';
+export * from './describe_value.js';
+export * from './integer_checks.js';
