@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { topK } from '@moevl/core';
+import { assertInteger, topK } from '@moevl/core';
 import { bufferPositions, droplessCapacity } from './buffer_positions.js';
 import { checkCapacity, readGates, readMask } from './gates_input.js';
 
@@ -89,9 +89,7 @@ export function assignTopK(gates: tf.Tensor2D, options: AssignTopKOptions): TopK
   const op = 'assignTopK';
   const { k, capacity, batchPriority = false, renormalize = false } = options;
   const { values, tokens, experts } = readGates(op, gates);
-  if (!Number.isInteger(k) || k < 1 || k > experts) {
-    throw new Error(`${op}: k must be an integer in [1, ${experts}] (the number of experts), got ${k}.`);
-  }
+  assertInteger(`${op}: k`, k, { min: 1, max: experts, note: 'the number of experts' });
   if (capacity !== 'dropless') checkCapacity(op, capacity);
   const keep = readMask(op, options.mask, tokens);
   const own = options.kPerToken == null ? null : readKPerToken(op, options.kPerToken, tokens, k);

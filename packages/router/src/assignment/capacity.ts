@@ -1,3 +1,4 @@
+import { assertInteger } from '@moevl/core';
 /** How the per-expert token count is turned into an integer before rounding up to `multipleOf`. */
 export type CapacityRounding = 'ceil' | 'round';
 
@@ -24,9 +25,7 @@ export interface CapacityOptions {
 const FLOAT_SLACK = 1e-9;
 
 function requireInteger(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`computeCapacity: ${name} must be an integer ≥ ${min}, got ${value}.`);
-  }
+  assertInteger(`computeCapacity: ${name}`, value, { min });
 }
 
 /** Python's `round` (and `numpy.round`): halves go to the even neighbour, so round(2.5) = 2. */

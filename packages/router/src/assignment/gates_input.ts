@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { assertInteger } from '@moevl/core';
 
 /** Gates read once into JS for the integer bookkeeping of an assignment, plus the validated shape. */
 export interface GatesData {
@@ -47,7 +48,5 @@ export function readMask(op: string, mask: tf.Tensor | undefined, tokens: number
 
 /** Capacity must be a positive integer: a buffer with no slot cannot hold any token. */
 export function checkCapacity(op: string, capacity: number): void {
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new Error(`${op}: capacity must be an integer ≥ 1, got ${capacity}.`);
-  }
+  assertInteger(`${op}: capacity`, capacity, { min: 1 });
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { cvSquared, oneHot, topK } from '@moevl/core';
+import { assertInteger, cvSquared, oneHot, topK } from '@moevl/core';
 import { maskedTokenMean, tokenMask } from './token_mask.js';
 import { checkMatrix } from './validate.js';
 
@@ -52,9 +52,7 @@ export function loadLoss(
       );
     }
     const { k, noiseStd } = options ?? ({} as LoadLossOptions);
-    if (!Number.isInteger(k) || k < 1 || k > E) {
-      throw new Error(`${fn}: k must be an integer in [1, ${E}] (the number of experts), got ${k}.`);
-    }
+    assertInteger(`${fn}: k`, k, { min: 1, max: E, note: 'the number of experts' });
     if (typeof noiseStd !== 'number' || !Number.isFinite(noiseStd) || noiseStd <= 0) {
       throw new Error(
         `${fn}: noiseStd must be a finite number > 0 (the load loss needs noise), got ${noiseStd}.`,

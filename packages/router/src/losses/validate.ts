@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { assertPositiveInteger } from '@moevl/core';
 
 /**
  * Input checks shared by the auxiliary losses. A bad router output (a NaN from an exploding logit, a
@@ -40,9 +41,7 @@ export function checkTokenIds(
   count: number,
   countName: string,
 ): Int32Array {
-  if (!Number.isInteger(count) || count < 1) {
-    throw new Error(`${fn}: ${countName} must be a positive integer, got ${count}.`);
-  }
+  assertPositiveInteger(`${fn}: ${countName}`, count);
   if (ids == null) throw new Error(`${fn}: ${name} is required (a 1-D int32 tensor of length ${numTokens}).`);
   if (ids.dtype !== 'int32') throw new Error(`${fn}: ${name} must be int32, got ${ids.dtype}.`);
   if (ids.rank !== 1 || ids.shape[0] !== numTokens) {

@@ -1,3 +1,4 @@
+import { assertInteger } from '@moevl/core';
 import { type MatrixInput, type VectorInput, ratio, readMask, readMatrix } from './input.js';
 
 export interface ExpertChoiceMetricsInput {
@@ -30,9 +31,7 @@ export interface ExpertChoiceMetrics {
 export function expertChoiceMetrics(input: ExpertChoiceMetricsInput): ExpertChoiceMetrics {
   const op = 'expertChoiceMetrics';
   const { capacity } = input;
-  if (capacity != null && (!Number.isInteger(capacity) || capacity < 1)) {
-    throw new Error(`${op}: capacity must be an integer ≥ 1, got ${capacity}.`);
-  }
+  if (capacity != null) assertInteger(`${op}: capacity`, capacity, { min: 1 });
   const pos = readMatrix(op, 'position', input.position);
   const S = pos.rows;
   const E = pos.cols;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { assertInteger } from '@moevl/core';
 
 /** A `[rows, cols]` matrix as a tensor or nested JS arrays (metrics are often computed from logged data). */
 export type MatrixInput = tf.Tensor | ArrayLike<ArrayLike<number>>;
@@ -70,7 +71,7 @@ export function readLabels(
   let max = -1;
   for (let s = 0; s < tokens; s++) max = Math.max(max, data[s]);
   const n = count ?? max + 1;
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${op}: ${countName} must be an integer ≥ 0, got ${n}.`);
+  assertInteger(`${op}: ${countName}`, n, { min: 0 });
   for (let s = 0; s < tokens; s++) {
     const v = data[s];
     if (!Number.isInteger(v) || v < 0 || v >= n) {

@@ -1,3 +1,4 @@
+import { assertInteger } from '@moevl/core';
 import {
   type MatrixInput,
   type VectorInput,
@@ -83,10 +84,8 @@ interface GroupStats {
 export function routingMetrics(input: RoutingMetricsInput): RoutingMetrics {
   const op = 'routingMetrics';
   const { numExperts: E, capacity } = input;
-  if (!Number.isInteger(E) || E < 1) throw new Error(`${op}: numExperts must be an integer ≥ 1, got ${E}.`);
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new Error(`${op}: capacity must be an integer ≥ 1, got ${capacity}.`);
-  }
+  assertInteger(`${op}: numExperts`, E, { min: 1 });
+  assertInteger(`${op}: capacity`, capacity, { min: 1 });
   const index = readMatrix(op, 'expertIndex', input.expertIndex);
   const pos = readMatrix(op, 'position', input.position);
   const gates = readMatrix(op, 'gates', input.gates);

@@ -1,16 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  activation,
   type ActivationName,
+  assertPositiveInteger,
+  checkActivation,
+  checkEvalRouting,
+  combineTokens,
+  dispatchTokens,
   type FeedForwardLayer,
   type FeedForwardOutput,
   Layer,
   type LayerArgs,
   type TokenContext,
-  activation,
-  checkActivation,
-  checkEvalRouting,
-  combineTokens,
-  dispatchTokens,
 } from '@moevl/core';
 import { mergeMetrics } from '../metrics/merge_metrics.js';
 import { RouterContractError, checkRoutingResult, routerChecks } from './check_routing.js';
@@ -101,9 +102,7 @@ export class MoELayer extends Layer implements FeedForwardLayer {
   constructor(args: MoELayerArgs) {
     super(args);
     for (const key of ['dim', 'hiddenDim', 'numExperts'] as const) {
-      if (!Number.isInteger(args[key]) || args[key] < 1) {
-        throw new Error(`MoELayer ${this.name}: ${key} must be a positive integer, got ${args[key]}.`);
-      }
+      assertPositiveInteger(`MoELayer ${this.name}: ${key}`, args[key]);
     }
     this.dim = args.dim;
     this.hiddenDim = args.hiddenDim;

@@ -47,7 +47,7 @@ describe('router registry', () => {
       /router "top-k": unknown option noisestd; options are .*noiseStd/,
     );
     expect(() => registry.create({ name: 'top-k', options: { numExperts: 2 } })).toThrow(
-      'router "top-k": option inputDim must be an integer in [1, ∞] (required), got undefined.',
+      'router "top-k": option inputDim must be an integer ≥ 1 (required), got undefined.',
     );
   });
 

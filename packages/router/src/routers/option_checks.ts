@@ -1,65 +1,46 @@
+import { ConfigReader } from '@moevl/core';
+
 /**
- * Option validation shared by the built-in strategies, so every message has the same shape:
- * `router "<name>": option <key> must be <rule>, got <value>`.
+ * Option validation shared by the built-in strategies and plugins: core's ConfigReader with the router's
+ * name in front, so every message has the same shape:
+ * `router "<name>": option <key> must be <rule>, got <value>.` Unknown options are refused on construction.
+ * `config` is the ConfigReader itself, for rules this class has no method for (`config.fail(key, rule)`).
  */
 export class OptionReader {
-  constructor(
-    private readonly router: string,
-    private readonly options: Record<string, unknown>,
-    known: readonly string[],
-  ) {
-    const allowed = new Set(['inputDim', 'numExperts', 'seed', ...known]);
-    for (const key of Object.keys(options)) {
-      if (!allowed.has(key)) {
-        throw new Error(`router "${router}": unknown option ${key}; options are ${[...allowed].join(', ')}.`);
-      }
-    }
+  readonly config: ConfigReader;
+
+  constructor(router: string, options: Record<string, unknown>, known: readonly string[]) {
+    this.config = new ConfigReader(options, {
+      prefix: `router "${router}": `,
+      label: (key) => `option ${key}`,
+    });
+    this.config.rejectUnknown(['inputDim', 'numExperts', 'seed', ...known], 'options');
   }
 
-  private fail(key: string, rule: string): never {
-    throw new Error(
-      `router "${this.router}": option ${key} must be ${rule}, got ${JSON.stringify(this.options[key])}.`,
-    );
-  }
-
-  int(key: string, fallback: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
-    const v = this.options[key] ?? fallback;
-    const range = `an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}]`;
-    if (v === undefined) this.fail(key, `${range} (required)`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(key, range);
-    return v;
+  /** An integer in [min, max]; required when `fallback` is undefined. */
+  int(key: string, fallback: number | undefined, min: number, max?: number): number {
+    return this.config.int(key, { fallback, min, max });
   }
 
   number(key: string, fallback: number, rule: { min?: number; exclusiveMin?: number } = {}): number {
-    const v = this.options[key] ?? fallback;
-    const ok =
-      typeof v === 'number' &&
-      Number.isFinite(v) &&
-      (rule.min == null || v >= rule.min) &&
-      (rule.exclusiveMin == null || v > rule.exclusiveMin);
-    if (!ok) {
-      const bound =
-        rule.exclusiveMin != null ? ` > ${rule.exclusiveMin}` : rule.min != null ? ` ≥ ${rule.min}` : '';
-      this.fail(key, `a finite number${bound}`);
-    }
-    return v as number;
+    return this.config.number(key, { ...rule, fallback });
   }
 
   optionalNumber(key: string, rule: { min?: number } = {}): number | undefined {
-    if (this.options[key] == null) return undefined;
-    return this.number(key, 0, rule);
+    return this.config.optionalNumber(key, rule);
   }
 
   bool(key: string, fallback: boolean): boolean {
-    const v = this.options[key] ?? fallback;
-    if (typeof v !== 'boolean') this.fail(key, 'true or false');
-    return v as boolean;
+    return this.config.bool(key, fallback);
   }
 
   oneOf<T extends string>(key: string, fallback: T, values: readonly T[]): T {
-    const v = this.options[key] ?? fallback;
-    if (typeof v !== 'string' || !values.includes(v as T)) this.fail(key, `one of ${values.join(', ')}`);
-    return v as T;
+    return this.config.oneOf(key, values, fallback);
+  }
+
+  /** Throws `router "<name>": option <key> must be <rule>, got <value>.` */
+  fail(key: string, rule: string): never {
+    return this.config.fail(key, rule);
   }
 
   /** The options every router shares: inputDim, numExperts (≥ 1), seed. */

@@ -54,7 +54,7 @@ describe('softMoERouter.validateOptions', () => {
   it('rejects bad values and unknown options, naming router and option', () => {
     const base = { inputDim: 4, numExperts: 3 };
     expect(() => softMoERouter.validateOptions({ ...base, slotsPerExpert: 0 })).toThrow(
-      'router "soft-moe": option slotsPerExpert must be an integer in [1, ∞], got 0.',
+      'router "soft-moe": option slotsPerExpert must be an integer ≥ 1, got 0.',
     );
     expect(() => softMoERouter.validateOptions({ ...base, slotsPerExpert: 1.5 })).toThrow(/slotsPerExpert/);
     expect(() => softMoERouter.validateOptions({ ...base, capacityFactor: 1 })).toThrow(

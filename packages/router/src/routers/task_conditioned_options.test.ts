@@ -44,7 +44,7 @@ describe('taskConditionedRouter.validateOptions', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ numTasks: 2, topK: 2 }, /router "task-conditioned": unknown option topK/],
       [{ k: 2 }, /router "task-conditioned": option numTasks must be an integer .*\(required\)/],
-      [{ numTasks: 0 }, /option numTasks must be an integer in \[1, ∞\], got 0/],
+      [{ numTasks: 0 }, /option numTasks must be an integer ≥ 1, got 0/],
       [{ numTasks: 2, k: [1, 5] }, /router "task-conditioned": option k must be .*\[1, 4\].*got \[1,5\]/],
       [{ numTasks: 2, k: [1, 2, 3] }, /option k must be .*numTasks = 2/],
       [{ numTasks: 2, k: 1.5 }, /option k must be/],
@@ -56,7 +56,7 @@ describe('taskConditionedRouter.validateOptions', () => {
       [{ numTasks: 2, batchPriority: 'yes' }, /option batchPriority must be true or false/],
       [{ numTasks: 2, inputDim: undefined }, /option inputDim must be an integer .*\(required\)/],
       [{ numTasks: 2, sharedGate: 1 }, /option sharedGate must be true or false/],
-      [{ numTasks: 2, gateExperts: 3 }, /option gateExperts must be an integer in \[4, ∞\]/],
+      [{ numTasks: 2, gateExperts: 3 }, /option gateExperts must be an integer ≥ 4/],
       [
         { numTasks: 2, gateExperts: 6 },
         /option keptExperts must be given when gateExperts \(6\) > numExperts \(4\)/,

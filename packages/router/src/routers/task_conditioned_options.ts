@@ -1,3 +1,4 @@
+import { isIntegerIn } from '@moevl/core';
 import { isKeptExpertList } from '../gating/task_gate.js';
 import type { RouterOptions } from './contract.js';
 import { OptionReader } from './option_checks.js';
@@ -97,24 +98,18 @@ const DEFAULT_K = 2;
 /** AdaMV-MoE's k_max. */
 const DEFAULT_K_MAX = 8;
 
-function optionError(key: string, rule: string, value: unknown): Error {
-  return new Error(
-    `router "${TASK_CONDITIONED_ROUTER_NAME}": option ${key} must be ${rule}, got ${JSON.stringify(value)}.`,
-  );
-}
-
 /** Whether `k` is a valid number of experts for one task, given min(kMax, E). */
 export function isValidTaskK(k: unknown, kLimit: number): k is number {
-  return typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= kLimit;
+  return isIntegerIn(k, { min: 1, max: kLimit });
 }
 
 /** Reads `k` as one integer (same for every task) or one integer per task. */
-function readK(raw: unknown, numTasks: number, kLimit: number): number[] {
+function readK(r: OptionReader, raw: unknown, numTasks: number, kLimit: number): number[] {
   if (raw == null) return new Array<number>(numTasks).fill(Math.min(DEFAULT_K, kLimit));
   const rule = `an integer in [1, ${kLimit}] (min(kMax, numExperts)) or an array of numTasks = ${numTasks} of them`;
   if (isValidTaskK(raw, kLimit)) return new Array<number>(numTasks).fill(raw);
   if (!Array.isArray(raw) || raw.length !== numTasks || !raw.every((k) => isValidTaskK(k, kLimit))) {
-    throw optionError('k', rule, raw);
+    r.fail('k', rule);
   }
   return [...(raw as number[])];
 }
@@ -128,19 +123,17 @@ function readKeptExperts(r: OptionReader, raw: Record<string, unknown>, numExper
   const kept = raw.keptExperts;
   if (kept == null) {
     if (gateExperts !== numExperts) {
-      throw optionError(
+      r.fail(
         'keptExperts',
         `given when gateExperts (${gateExperts}) > numExperts (${numExperts}): list the gate column of each expert`,
-        kept,
       );
     }
     return { gateExperts, keptExperts: null };
   }
   if (!isKeptExpertList(kept, numExperts, gateExperts)) {
-    throw optionError(
+    r.fail(
       'keptExperts',
       `null or numExperts = ${numExperts} strictly increasing integers in [0, gateExperts = ${gateExperts})`,
-      kept,
     );
   }
   return { gateExperts, keptExperts: [...kept] };
@@ -157,7 +150,7 @@ export function validateTaskConditionedOptions(raw: Record<string, unknown>): Ta
   const kMax = r.int('kMax', DEFAULT_K_MAX, 1);
   const kLimit = Math.min(kMax, common.numExperts);
   const numTasks = r.int('numTasks', Array.isArray(raw.k) ? raw.k.length : undefined, 1);
-  const k = readK(raw.k, numTasks, kLimit);
+  const k = readK(r, raw.k, numTasks, kLimit);
   const vmoe = gate === 'vmoe';
   return {
     ...common,
