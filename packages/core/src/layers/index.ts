@@ -9,3 +9,5 @@ export * from './layer_norm.js';
 export * from './mlp.js';
 export * from './transformer_block.js';
 export * from './model_size.js';
+export * from './block_stack.js';
+export * from './moe_placement.js';
