@@ -1,3 +1,5 @@
+import { assertInteger } from '@moevl/core';
+
 /**
  * Adaptive Expert Selection (AES) from AdaMV-MoE: a per-task controller of the number of experts k_t that
  * each task's router activates. It needs no model: the trainer evaluates every task's validation loss every
@@ -125,16 +127,13 @@ export class AdaptiveExpertSelection {
       if (seen.has(t)) throw new Error(`AdaptiveExpertSelection: duplicate task name "${t}"`);
       seen.add(t);
     }
-    if (!isInt(minK) || minK < 1)
-      throw new Error(`AdaptiveExpertSelection: minK must be an integer >= 1, got ${minK}`);
-    if (!isInt(maxK) || maxK < minK) {
-      throw new Error(`AdaptiveExpertSelection: maxK must be an integer >= minK (${minK}), got ${maxK}`);
-    }
-    if (!isInt(initialK) || initialK < minK || initialK > maxK) {
-      throw new Error(
-        `AdaptiveExpertSelection: initialK must be an integer in [minK, maxK] = [${minK}, ${maxK}], got ${initialK}`,
-      );
-    }
+    assertInteger('AdaptiveExpertSelection: minK', minK, { min: 1 });
+    assertInteger('AdaptiveExpertSelection: maxK', maxK, { min: minK, note: 'minK' });
+    assertInteger('AdaptiveExpertSelection: initialK', initialK, {
+      min: minK,
+      max: maxK,
+      note: 'minK, maxK',
+    });
     if (typeof patience !== 'number' || !Number.isFinite(patience) || patience < 0) {
       throw new Error(
         `AdaptiveExpertSelection: patience (in steps) must be a finite number >= 0, got ${patience}`,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BatchOrder, type BatchOrderState, Rng } from '@moevl/core';
+import { assertPositiveInteger, BatchOrder, type BatchOrderState, Rng } from '@moevl/core';
 import type { TaskSpec } from '../heads/index.js';
 import { FASHION_COARSE_NAMES, FASHION_COARSE_OF_CLASS } from './coarse_labels.js';
 import type { MultiTaskBatch, MultiTaskData, MultiTaskEvalSource } from './multi_task_data.js';
@@ -118,8 +118,7 @@ export function fashionMultiTask(options: FashionMultiTaskOptions): FashionMulti
     taskSpecs,
     count: indices.length,
     *batches(batchSize: number) {
-      if (!Number.isInteger(batchSize) || batchSize < 1)
-        throw new Error(`batches: batchSize must be a positive integer, got ${batchSize}.`);
+      assertPositiveInteger('batches: batchSize', batchSize);
       for (let s = 0; s < indices.length; s += batchSize) {
         const idx = indices.slice(s, s + batchSize);
         yield render.batch(images, idx, (_, i) => fixedNoise(split)(i));

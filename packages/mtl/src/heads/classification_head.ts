@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { Dense, type InitializerSpec, Layer, type LayerArgs, LayerNorm } from '@moevl/core';
+import {
+  assertPositiveInteger,
+  Dense,
+  type InitializerSpec,
+  Layer,
+  type LayerArgs,
+  LayerNorm,
+} from '@moevl/core';
 
 export interface ClassificationHeadArgs extends LayerArgs {
   /** Token width D. */
@@ -26,11 +33,7 @@ export class ClassificationHead extends Layer {
   constructor(args: ClassificationHeadArgs) {
     super(args);
     for (const key of ['dim', 'numClasses'] as const) {
-      if (!Number.isInteger(args[key]) || args[key] < 1) {
-        throw new Error(
-          `ClassificationHead ${this.name}: ${key} must be a positive integer, got ${args[key]}.`,
-        );
-      }
+      assertPositiveInteger(`ClassificationHead ${this.name}: ${key}`, args[key]);
     }
     this.dim = args.dim;
     this.numClasses = args.numClasses;

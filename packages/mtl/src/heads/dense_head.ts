@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { Dense, type InitializerSpec, Layer, type LayerArgs } from '@moevl/core';
+import {
+  assertPositiveInteger,
+  Dense,
+  type InitializerSpec,
+  isIntegerIn,
+  Layer,
+  type LayerArgs,
+} from '@moevl/core';
 import { unpatchify } from './unpatchify.js';
 
 export interface DenseHeadArgs extends LayerArgs {
@@ -33,12 +40,10 @@ export class DenseHead extends Layer {
   constructor(args: DenseHeadArgs) {
     super(args);
     for (const key of ['dim', 'patchSize', 'outChannels'] as const) {
-      if (!Number.isInteger(args[key]) || args[key] < 1) {
-        throw new Error(`DenseHead ${this.name}: ${key} must be a positive integer, got ${args[key]}.`);
-      }
+      assertPositiveInteger(`DenseHead ${this.name}: ${key}`, args[key]);
     }
     const grid = args.grid;
-    if (!Array.isArray(grid) || grid.length !== 2 || !grid.every((g) => Number.isInteger(g) && g >= 1)) {
+    if (!Array.isArray(grid) || grid.length !== 2 || !grid.every((g) => isIntegerIn(g, { min: 1 }))) {
       throw new Error(
         `DenseHead ${this.name}: grid must be [gh, gw], two positive integers, got ${JSON.stringify(grid)}.`,
       );

@@ -1,3 +1,5 @@
+import { assertPositiveInteger } from '@moevl/core';
+
 /** Loss of a dense (per-pixel) task. `'l1'` is the default: Mod-Squad's dense Taskonomy tasks use L1. */
 export type DenseLoss = 'l1' | 'mse' | 'cosine';
 
@@ -44,13 +46,9 @@ export function validateTaskSpecs(specs: readonly TaskSpec[]): void {
     }
     seen.add(name);
     if (spec.kind === 'classification') {
-      if (!Number.isInteger(spec.numClasses) || spec.numClasses < 1) {
-        throw new Error(`Task "${name}": numClasses must be a positive integer, got ${spec.numClasses}.`);
-      }
+      assertPositiveInteger(`Task "${name}": numClasses`, spec.numClasses);
     } else if (spec.kind === 'dense') {
-      if (!Number.isInteger(spec.outChannels) || spec.outChannels < 1) {
-        throw new Error(`Task "${name}": outChannels must be a positive integer, got ${spec.outChannels}.`);
-      }
+      assertPositiveInteger(`Task "${name}": outChannels`, spec.outChannels);
       if (spec.loss !== undefined && !DENSE_LOSSES.includes(spec.loss)) {
         throw new Error(
           `Task "${name}": loss must be one of ${DENSE_LOSSES.join(', ')}, got ${JSON.stringify(spec.loss)}.`,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Layer, type LayerArgs, oneHot, topK } from '@moevl/core';
+import { assertPositiveInteger, Layer, type LayerArgs, oneHot, topK } from '@moevl/core';
 import { TaskGate, mutualInformationLoss, taskGateSums } from '@moevl/router';
 
 /** Large but finite: a fully masked row softmaxes to uniform instead of NaN. */
@@ -99,9 +99,7 @@ export class MoEAttention extends Layer {
   constructor(args: MoEAttentionArgs) {
     super(args);
     for (const key of ['dim', 'numExperts', 'k', 'headDim', 'numTasks'] as const) {
-      if (!Number.isInteger(args[key]) || args[key] < 1) {
-        throw new Error(`MoEAttention ${this.name}: ${key} must be a positive integer, got ${args[key]}.`);
-      }
+      assertPositiveInteger(`MoEAttention ${this.name}: ${key}`, args[key]);
     }
     if (args.k > args.numExperts) {
       throw new Error(

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { assertIndex } from '@moevl/core';
 import { MoELayer } from '@moevl/router';
 import { MoEAttention } from '../layers/moe_attention.js';
 import type { TaskMoEViTConfig } from './config.js';
@@ -58,9 +59,7 @@ export function extractSingleTask(
   options: ExtractSingleTaskOptions,
 ): TaskMoEViT {
   const c = model.config;
-  if (!Number.isInteger(task) || task < 0 || task >= model.numTasks) {
-    throw new Error(`extractSingleTask: task must be an integer in [0, ${model.numTasks}), got ${task}.`);
-  }
+  assertIndex('extractSingleTask: task', task, model.numTasks);
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   if (!(threshold >= 0)) throw new Error(`extractSingleTask: threshold must be ≥ 0, got ${threshold}.`);
   const layers = options.usage instanceof ExpertUsageEMA ? options.usage.usage() : options.usage;
