@@ -1,3 +1,4 @@
+import { assertInteger } from '@moevl/core';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 
 /** A tokenised batch, laid out as the int64 `[batch, length]` tensors CLIP's text graph takes. */
@@ -42,9 +43,7 @@ export function encodeForClipDetailed(
   texts: readonly string[],
   maxLength: number,
 ): { ids: number[][]; truncated: boolean[] } {
-  if (!Number.isInteger(maxLength) || maxLength < 2) {
-    throw new Error(`tokenizeForClip: maxLength must be an integer >= 2, got ${maxLength}.`);
-  }
+  assertInteger('tokenizeForClip: maxLength', maxLength, { min: 2 });
   if (texts.length === 0) return { ids: [], truncated: [] };
   const encoded = tokenizer([...texts], { padding: false, truncation: false, return_tensor: false });
   const rows = encoded.input_ids as number[][];

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { assertPositiveInteger } from '@moevl/core';
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ImageTextModel } from '../model/image_text_model.js';
 import type { PreprocessConfig } from '../preprocess/config.js';
@@ -67,9 +68,7 @@ export async function loadTransformersClip(
     throw new Error(`loadTransformersClip: combined must be 'auto', true or false, got ${String(combined)}.`);
   }
   const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`loadTransformersClip: batchSize must be a positive integer, got ${batchSize}.`);
-  }
+  assertPositiveInteger('loadTransformersClip: batchSize', batchSize);
   if (options.logitScale !== undefined && !(options.logitScale > 0 && Number.isFinite(options.logitScale))) {
     throw new Error(`loadTransformersClip: logitScale must be a positive number, got ${options.logitScale}.`);
   }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { assertPositiveInteger } from '@moevl/core';
 import { DatasetError } from './dataset_error.js';
 import { type IdxArray, readIdxFile } from './idx.js';
 
@@ -85,11 +86,8 @@ export async function loadIdxSplit(
       `${spec.name}: split must be 'train' or 'test', got "${String(split)}".`,
     );
   }
-  if (perClass !== undefined && !(Number.isInteger(perClass) && perClass > 0)) {
-    throw new DatasetError(
-      'bad-option',
-      `${spec.name}: perClass must be a positive integer, got ${perClass}.`,
-    );
+  if (perClass !== undefined) {
+    assertPositiveInteger(`${spec.name}: perClass`, perClass, (m) => new DatasetError('bad-option', m));
   }
   const [[images, imagesFile], [labels, labelsFile]] = await Promise.all([
     readFirstExisting(dir, `${spec.stem}-images-idx3-ubyte`, spec),

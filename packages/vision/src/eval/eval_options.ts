@@ -1,3 +1,4 @@
+import { assertIndex, assertPositiveInteger, ConfigReader } from '@moevl/core';
 import type { ImageTextModel } from '../model/image_text_model.js';
 import { defaultClassifierCacheDir } from './classifier_cache.js';
 import { ZeroShotEvalError } from './eval_error.js';
@@ -65,11 +66,7 @@ function bad(message: string): never {
   throw new ZeroShotEvalError(message, { code: 'bad-option' });
 }
 
-function positiveInt(name: string, v: number | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (!Number.isInteger(v) || v < 1) bad(`${name} must be a positive integer, got ${v}.`);
-  return v;
-}
+const badOption = (message: string) => new ZeroShotEvalError(message, { code: 'bad-option' });
 
 /** Validates `options` (throwing ZeroShotEvalError 'bad-option') and fills in defaults. */
 export function resolveEvalOptions(options: ZeroShotEvalOptions): ResolvedEvalOptions {
@@ -86,17 +83,16 @@ export function resolveEvalOptions(options: ZeroShotEvalOptions): ResolvedEvalOp
   if (source.labels.length < source.count) {
     bad(`source ${source.name}: ${source.labels.length} labels for ${source.count} items.`);
   }
-  const batchSize = positiveInt('batchSize', options.batchSize, 32);
-  const topK = positiveInt('topK', options.topK, 5);
-  if (options.limit !== undefined) positiveInt('limit', options.limit, 0);
+  const numbers = new ConfigReader({ ...options }, { error: badOption });
+  const batchSize = numbers.positiveInt('batchSize', 32);
+  const topK = numbers.positiveInt('topK', 5);
+  numbers.optionalPositiveInt('limit');
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) bad(`seed must be a safe integer, got ${seed}.`);
   if (options.shard !== undefined) {
     const { index, count } = options.shard;
-    if (!Number.isInteger(count) || count < 1) bad(`shard count must be a positive integer, got ${count}.`);
-    if (!Number.isInteger(index) || index < 0 || index >= count) {
-      bad(`shard index must be an integer in [0, ${count}), got ${index}.`);
-    }
+    assertPositiveInteger('shard count', count, badOption);
+    assertIndex('shard index', index, count, undefined, badOption);
   }
   if (options.resume && !options.workDir) bad('resume needs a workDir holding the partial predictions.');
   const subset = source.classIndices;

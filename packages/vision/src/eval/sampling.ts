@@ -1,4 +1,4 @@
-import { Rng } from '@moevl/core';
+import { assertIndex, assertPositiveInteger, Rng } from '@moevl/core';
 
 /**
  * Item selection for quick and distributed evaluation: a class-balanced sample (so `--limit 1000` on
@@ -18,9 +18,7 @@ function checkSeed(seed: number, what: string): void {
  * enough. Which items of a class are taken is a seeded shuffle. `limit ≥ count` returns every item.
  */
 export function classBalancedSample(labels: ArrayLike<number>, limit: number, seed: number): number[] {
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new RangeError(`classBalancedSample: limit must be a positive integer, got ${limit}.`);
-  }
+  assertPositiveInteger('classBalancedSample: limit', limit, (m) => new RangeError(m));
   checkSeed(seed, 'classBalancedSample');
   const count = labels.length;
   if (limit >= count) return Array.from({ length: count }, (_, i) => i);
@@ -49,12 +47,8 @@ export function classBalancedSample(labels: ArrayLike<number>, limit: number, se
 /** Validates a `{index, count}` shard spec, with a message a user of `--shard i/n` understands. */
 export function checkShard(shard: { index: number; count: number }): void {
   const { index, count } = shard;
-  if (!Number.isInteger(count) || count < 1) {
-    throw new RangeError(`shard count must be a positive integer, got ${count}.`);
-  }
-  if (!Number.isInteger(index) || index < 0 || index >= count) {
-    throw new RangeError(`shard index must be an integer in [0, ${count}), got ${index}.`);
-  }
+  assertPositiveInteger('shard count', count, (m) => new RangeError(m));
+  assertIndex('shard index', index, count, undefined, (m) => new RangeError(m));
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type InitializerSpec, Layer, type LayerArgs } from '@moevl/core';
+import { assertPositiveInteger, type InitializerSpec, Layer, type LayerArgs } from '@moevl/core';
 
 export interface PatchEmbeddingArgs extends LayerArgs {
   /** Side p of the square patches; the stride is p too (non-overlapping patches, as in ViT). */
@@ -88,18 +88,12 @@ export class PatchEmbedding extends Layer {
   constructor(args: PatchEmbeddingArgs) {
     super(args);
     for (const key of ['patchSize', 'dim'] as const) {
-      if (!Number.isInteger(args[key]) || args[key] < 1) {
-        throw new Error(`PatchEmbedding ${this.name}: ${key} must be a positive integer, got ${args[key]}.`);
-      }
+      assertPositiveInteger(`PatchEmbedding ${this.name}: ${key}`, args[key]);
     }
     this.patchSize = args.patchSize;
     this.dim = args.dim;
     this.inChannels = args.inChannels ?? 3;
-    if (!Number.isInteger(this.inChannels) || this.inChannels < 1) {
-      throw new Error(
-        `PatchEmbedding ${this.name}: inChannels must be a positive integer, got ${args.inChannels}.`,
-      );
-    }
+    assertPositiveInteger(`PatchEmbedding ${this.name}: inChannels`, this.inChannels);
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = args.kernelInitializer ?? 'lecunNormal';
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { assertPositiveInteger } from '@moevl/core';
 
 /** Interpolation kernels for resizing position-embedding grids; `bicubic` is timm's default. */
 export type ResizeMethod = 'bicubic' | 'bilinear';
@@ -34,8 +35,7 @@ export function resizeMatrix(
     ['inSize', inSize],
     ['outSize', outSize],
   ] as const) {
-    if (!Number.isInteger(v) || v < 1)
-      throw new Error(`resizeMatrix: ${name} must be a positive integer, got ${v}.`);
+    assertPositiveInteger(`resizeMatrix: ${name}`, v);
   }
   if (!RESIZE_METHODS.includes(method)) {
     throw new Error(`resizeMatrix: unknown method "${method}"; use ${RESIZE_METHODS.join(' or ')}.`);

@@ -1,3 +1,5 @@
+import { assertPositiveInteger } from '@moevl/core';
+
 /**
  * PIL's resampling filters, by name. PIL resizes palette (`P`) and bilevel (`1`) images with `nearest`
  * whatever filter is asked for; `preprocessImage` does the same.
@@ -51,9 +53,7 @@ export type ResolvedPreprocessConfig = Required<Omit<PreprocessConfig, 'squashSh
   Pick<PreprocessConfig, 'squashShape' | 'cropShape'>;
 
 function checkPositiveInt(name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new RangeError(`preprocess config: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
+  assertPositiveInteger(`preprocess config: ${name}`, v, (m) => new RangeError(m));
 }
 
 function checkTriple(name: string, v: unknown, positive: boolean): void {

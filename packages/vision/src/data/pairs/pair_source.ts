@@ -1,3 +1,4 @@
+import { assertPositiveInteger } from '@moevl/core';
 import { DatasetError } from '../dataset_error.js';
 import type { DecodeItem, Decoder, DecodeResult } from './decoders.js';
 import { badState, type Pulled, type Sampler, type SamplerState } from './row_table.js';
@@ -137,10 +138,10 @@ export class PairSource implements ImageCaptionSource {
   }
 
   next(batchSize: number): Promise<ImageCaptionBatch | null> {
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      return Promise.reject(
-        new RangeError(`next(batchSize): batchSize must be a positive integer, got ${batchSize}`),
-      );
+    try {
+      assertPositiveInteger('next(batchSize): batchSize', batchSize, (m) => new RangeError(m));
+    } catch (err) {
+      return Promise.reject(err as RangeError);
     }
     const p = this.serial.then(() => this.nextInOrder(batchSize));
     this.serial = p.catch(() => undefined);

@@ -1,3 +1,4 @@
+import { assertPositiveInteger } from '@moevl/core';
 import { resolveMaxImageBytes } from '../../preprocess/read_image.js';
 import { openSampler, pathsAndFormat } from './open_source.js';
 import type { ImageCaptionSourceSpec } from './types.js';
@@ -39,9 +40,7 @@ export async function readImageCaptions(
   spec: ReadCaptionsSpec,
   { limit }: { limit: number },
 ): Promise<string[]> {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`readImageCaptions: limit must be a positive integer, got ${limit}.`);
-  }
+  assertPositiveInteger('readImageCaptions: limit', limit, (m) => new RangeError(m));
   const captions: string[] = [];
   await eachCaption(spec, limit, (c) => captions.push(c));
   return captions;
