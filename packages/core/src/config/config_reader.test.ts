@@ -41,6 +41,36 @@ describe('ConfigReader', () => {
     expect(() => r.fail('k', 'odd')).toThrow('models/a.json: model.k must be odd, got 9.');
   });
 
+  it('says "a positive integer", names a missing value as asked and hands the key to the error', () => {
+    class FieldError extends Error {
+      constructor(
+        message: string,
+        readonly field?: string,
+      ) {
+        super(message);
+      }
+    }
+    const r = new ConfigReader(
+      { depth: 2.5 },
+      {
+        prefix: 'a.json: ',
+        label: (k) => `field ${k}`,
+        missing: 'nothing',
+        error: (m, k) => new FieldError(m, k),
+      },
+    );
+    expect(() => r.positiveInt('depth')).toThrow('a.json: field depth must be a positive integer, got 2.5.');
+    expect(() => r.positiveInt('dim')).toThrow(
+      'field dim must be a positive integer (required), got nothing.',
+    );
+    expect(r.optionalPositiveInt('heads')).toBeUndefined();
+    try {
+      r.positiveInt('depth');
+    } catch (err) {
+      expect((err as FieldError).field).toBe('depth');
+    }
+  });
+
   it('refuses unknown keys, listing the known ones', () => {
     const r = new ConfigReader({ kk: 1 }, { prefix: 'router "top-k": ', label: (k) => `option ${k}` });
     expect(() => r.rejectUnknown(['k', 'seed'], 'options')).toThrow(

@@ -1,5 +1,5 @@
 import { describeValue } from './describe_value.js';
-import { type IntegerRange, type MakeError, integerRule, isIntegerIn } from './integer_checks.js';
+import { type IntegerRange, integerRule, isIntegerIn } from './integer_checks.js';
 
 /** How a ConfigReader names things in its messages and what it throws. */
 export interface ConfigReaderOptions {
@@ -7,8 +7,10 @@ export interface ConfigReaderOptions {
   prefix?: string;
   /** How a key is named: `option k`, `--limit`, `model.depth`; the key itself by default. */
   label?: (key: string) => string;
-  /** The error thrown (a CLI's UsageError, a RangeError); `Error` by default. */
-  error?: MakeError;
+  /** The error thrown (a CLI's UsageError, a file's own error naming the field); `Error` by default. */
+  error?: (message: string, key?: string) => Error;
+  /** How a missing value reads after "got": `undefined` by default, `nothing` suits a JSON file. */
+  missing?: string;
   /**
    * Values are text to parse — command-line flags, environment variables: `"8"` reads as the integer 8,
    * `"0.5"` as a number, `"true"`/`"false"` as booleans; messages quote the text as given.
@@ -50,8 +52,9 @@ function inRange(v: number, r: NumberRange): boolean {
 export class ConfigReader {
   readonly prefix: string;
   private readonly label: (key: string) => string;
-  private readonly error: MakeError;
+  private readonly error: (message: string, key?: string) => Error;
   private readonly text: boolean;
+  private readonly missing: string;
 
   constructor(
     readonly values: Readonly<Record<string, unknown>>,
@@ -61,6 +64,7 @@ export class ConfigReader {
     this.label = options.label ?? ((key) => key);
     this.error = options.error ?? ((message) => new Error(message));
     this.text = options.text ?? false;
+    this.missing = options.missing ?? 'undefined';
   }
 
   /** Whether the key was given (`undefined` and `null` count as not given). */
@@ -70,14 +74,14 @@ export class ConfigReader {
 
   /** Throws `<prefix><label> must be <rule>, got <value>.` — for rules a caller checks itself. */
   fail(key: string, rule: string): never {
-    throw this.error(
-      `${this.prefix}${this.label(key)} must be ${rule}, got ${describeValue(this.values[key])}.`,
-    );
+    const v = this.values[key];
+    const got = v === undefined ? this.missing : describeValue(v);
+    throw this.error(`${this.prefix}${this.label(key)} must be ${rule}, got ${got}.`, key);
   }
 
   /** Throws `<prefix><message>` with the reader's error, for refusals of another shape. */
-  refuse(message: string): never {
-    throw this.error(`${this.prefix}${message}`);
+  refuse(message: string, key?: string): never {
+    throw this.error(`${this.prefix}${message}`, key);
   }
 
   /**
@@ -87,8 +91,9 @@ export class ConfigReader {
   rejectUnknown(known: readonly string[], plural = 'keys'): void {
     const allowed = new Set(known);
     for (const key of Object.keys(this.values)) {
-      if (!allowed.has(key))
-        this.refuse(`unknown ${this.label(key)}; ${plural} are ${[...allowed].join(', ')}.`);
+      if (!allowed.has(key)) {
+        this.refuse(`unknown ${this.label(key)}; ${plural} are ${[...allowed].join(', ')}.`, key);
+      }
     }
   }
 
@@ -116,6 +121,18 @@ export class ConfigReader {
   /** As `int`, or `undefined` when the key was not given. */
   optionalInt(key: string, range: IntegerRange = {}): number | undefined {
     return this.has(key) ? this.int(key, range) : undefined;
+  }
+
+  /** An integer ≥ 1, refused as `must be a positive integer`. */
+  positiveInt(key: string, fallback?: number): number {
+    const v = this.parsed(this.raw(key, fallback, 'a positive integer'), true);
+    if (!isIntegerIn(v, { min: 1 })) this.fail(key, 'a positive integer');
+    return v;
+  }
+
+  /** As `positiveInt`, or `undefined` when the key was not given. */
+  optionalPositiveInt(key: string): number | undefined {
+    return this.has(key) ? this.positiveInt(key) : undefined;
   }
 
   /** A finite number within `range`. */
