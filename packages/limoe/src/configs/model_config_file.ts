@@ -1,3 +1,4 @@
+import { ConfigReader } from '@moevl/core';
 import { CLIP_MEAN, CLIP_STD } from '@moevl/vision';
 import { type LIMoEConfig, defaultLIMoEConfig, validateLIMoEConfig } from '../model/config.js';
 import { ModelConfigError } from './model_config_error.js';
@@ -56,16 +57,23 @@ const REQUIRED = [
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isPositiveInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 1;
+/** Reads one object of `file` (`where`: `model`, `model.moe`, ...): `<file>: field <where>.<key> must be …`. */
+function fields(file: string, where: string, value: Json): ConfigReader {
+  const path = (key: string) => (where === '' ? key : `${where}.${key}`);
+  return new ConfigReader(value, {
+    prefix: `${file}: `,
+    label: (key) => `field ${path(key)}`,
+    missing: 'nothing',
+    error: (message, key) => new ModelConfigError(message, file, key === undefined ? where : path(key)),
+  });
+}
 
-/** Checks one field; `expected` completes "must be …". */
+/** Checks one field against a rule of its own; `expected` completes "must be …". */
 function check(file: string, field: string, ok: boolean, expected: string, got: unknown): void {
   if (!ok) {
-    throw new ModelConfigError(
-      `${file}: field ${field} must be ${expected}, got ${got === undefined ? 'nothing' : JSON.stringify(got)}.`,
-      file,
-      field,
-    );
+    const dot = field.lastIndexOf('.');
+    const key = field.slice(dot + 1);
+    fields(file, field.slice(0, Math.max(dot, 0)), { [key]: got }).fail(key, expected);
   }
 }
 
@@ -87,11 +95,9 @@ function validateMoE(file: string, moe: unknown): void {
   check(file, 'model.moe', isObject(moe), 'null (dense) or an object {numExperts, every, router}', moe);
   const m = moe as Json;
   noUnknownFields(file, 'model.moe', m, ['numExperts', 'every', 'last', 'hiddenDim', 'router']);
-  check(file, 'model.moe.numExperts', isPositiveInt(m.numExperts), 'a positive integer', m.numExperts);
-  for (const key of ['every', 'last', 'hiddenDim']) {
-    if (m[key] !== undefined)
-      check(file, `model.moe.${key}`, isPositiveInt(m[key]), 'a positive integer', m[key]);
-  }
+  const counts = fields(file, 'model.moe', m);
+  counts.positiveInt('numExperts');
+  for (const key of ['every', 'last', 'hiddenDim']) if (m[key] !== undefined) counts.positiveInt(key);
   if (m.router !== undefined) {
     const r = m.router as Json;
     check(file, 'model.moe.router', isObject(r), 'an object {name, options}', r);
@@ -112,8 +118,7 @@ function validateModel(file: string, model: unknown): LIMoEModelConfig['model'] 
   check(file, 'model', isObject(model), 'an object with the model shapes', model);
   const m = model as Json;
   noUnknownFields(file, 'model', m, MODEL_FIELDS);
-  for (const key of REQUIRED)
-    check(file, `model.${key}`, isPositiveInt(m[key]), 'a positive integer', m[key]);
+  for (const key of REQUIRED) fields(file, 'model', m).positiveInt(key);
   check(file, 'model.channels', m.channels === 1 || m.channels === 3, '3 (RGB) or 1 (grayscale)', m.channels);
   check(
     file,
@@ -188,9 +193,9 @@ function validateTokenizer(file: string, t: unknown): ModelConfigTokenizer {
   }
   check(file, 'tokenizer.type', tok.type === 'bpe', '"clip" or "bpe"', tok.type);
   noUnknownFields(file, 'tokenizer', tok, ['type', 'vocabSize', 'captions']);
-  check(file, 'tokenizer.vocabSize', isPositiveInt(tok.vocabSize), 'a positive integer', tok.vocabSize);
-  if (tok.captions !== undefined)
-    check(file, 'tokenizer.captions', isPositiveInt(tok.captions), 'a positive integer', tok.captions);
+  const counts = fields(file, 'tokenizer', tok);
+  counts.positiveInt('vocabSize');
+  if (tok.captions !== undefined) counts.positiveInt('captions');
   return { type: 'bpe', vocabSize: tok.vocabSize as number, captions: tok.captions as number | undefined };
 }
 

@@ -1,3 +1,4 @@
+import { assertPositiveInteger } from '@moevl/core';
 import type { RouterSpec } from '@moevl/router';
 import { type VMoESpec, moeBlockIndices } from '@moevl/vision';
 
@@ -85,10 +86,7 @@ export function validateLIMoEConfig(c: LIMoEConfig): LIMoEConfig {
     'numHeads',
     'embedDim',
   ] as const;
-  for (const key of positive) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new Error(`LIMoE config: ${key} must be a positive integer, got ${c[key]}.`);
-  }
+  for (const key of positive) assertPositiveInteger(`LIMoE config: ${key}`, c[key]);
   if (c.imageSize % c.patchSize !== 0) {
     throw new Error(`LIMoE config: imageSize ${c.imageSize} must be a multiple of patchSize ${c.patchSize}.`);
   }

@@ -1,3 +1,5 @@
+import { assertInteger } from '@moevl/core';
+
 /**
  * Lays token rows out as the fixed-length `[N, L]` buffers the text tower consumes, CLIP-style:
  * `<sot> tokens… <eot> <pad>…`. Kept separate from the tokenizer so the layout (and its truncation rule)
@@ -37,11 +39,7 @@ export function layoutBatch(
   contextLength: number,
   special: LayoutIds,
 ): EncodedBatch {
-  if (!Number.isInteger(contextLength) || contextLength < 2) {
-    throw new Error(
-      `encodeBatch: contextLength must be an integer ≥ 2 (room for <sot> and <eot>), got ${contextLength}.`,
-    );
-  }
+  assertInteger('encodeBatch: contextLength', contextLength, { min: 2, note: 'room for <sot> and <eot>' });
   const n = rows.length;
   const L = contextLength;
   const ids = new Int32Array(n * L).fill(special.pad);

@@ -7,6 +7,7 @@
  * best pair comes from a lazy max-heap. Cost per merge is proportional to the words it touches, not to the
  * corpus, which keeps a few-thousand-token vocabulary on ~50k captions well under a second.
  */
+import { assertPositiveInteger } from '@moevl/core';
 import { BpeTokenizer, type BpeTokenizerOptions } from './bpe_tokenizer.js';
 import { END_OF_WORD, normalizeText, pretokenize } from './normalize.js';
 import { PairHeap } from './pair_heap.js';
@@ -54,14 +55,10 @@ function baseAlphabet(words: Map<string, number>, minCharFrequency: number, extr
 }
 
 function checkOptions(o: TrainBpeOptions): void {
-  if (!Number.isInteger(o.vocabSize) || o.vocabSize < 1) {
-    throw new Error(`trainBpe: vocabSize must be a positive integer, got ${o.vocabSize}.`);
-  }
+  assertPositiveInteger('trainBpe: vocabSize', o.vocabSize);
   for (const key of ['minFrequency', 'minCharFrequency'] as const) {
     const v = o[key];
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
-      throw new Error(`trainBpe: ${key} must be a positive integer, got ${v}.`);
-    }
+    if (v !== undefined) assertPositiveInteger(`trainBpe: ${key}`, v);
   }
 }
 

@@ -1,3 +1,5 @@
+import { assertNonNegativeInteger } from '@moevl/core';
+
 /**
  * A size-capped least-recently-used cache. Captions repeat a small set of words ("a", "photo", "of"), so
  * memoising word → ids skips the merge loop for almost every word; the cap keeps memory bounded when a
@@ -8,9 +10,7 @@ export class LruCache<K, V> {
 
   /** `capacity` 0 disables caching entirely. */
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 0) {
-      throw new Error(`LruCache: capacity must be a non-negative integer, got ${capacity}.`);
-    }
+    assertNonNegativeInteger('LruCache: capacity', capacity);
   }
 
   get size(): number {

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { Rng, type RunTrainingResult, type StepRecord, runTraining, warmupCosine } from '@moevl/core';
+import {
+  assertPositiveInteger,
+  Rng,
+  runTraining,
+  type RunTrainingResult,
+  type StepRecord,
+  warmupCosine,
+} from '@moevl/core';
 import type { RouterSpec } from '@moevl/router';
 import {
   type ImageCaptionSourceSpec,
@@ -87,9 +94,7 @@ export interface TrainLIMoEOnPairsResult {
 }
 
 function positiveInt(name: string, v: number | undefined): void {
-  if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) {
-    throw new RangeError(`trainLIMoEOnPairs: ${name} must be a positive integer, got ${v}.`);
-  }
+  if (v !== undefined) assertPositiveInteger(`trainLIMoEOnPairs: ${name}`, v, (m) => new RangeError(m));
 }
 
 /** The run's model config: the file's shapes, the tokenizer's vocabulary, the seed, the router override. */
