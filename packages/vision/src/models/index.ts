@@ -5,3 +5,4 @@ export * from './position_embedding.js';
 export * from './presets.js';
 export * from './resize_matrix.js';
 export * from './vision_transformer.js';
+export * from './vit_size.js';

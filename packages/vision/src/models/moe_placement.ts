@@ -1,3 +1,4 @@
+import { type StridedPlacement, placeBlocks } from '@moevl/core';
 import type { RouterSpec } from '@moevl/router';
 
 /**
@@ -7,17 +8,14 @@ import type { RouterSpec } from '@moevl/router';
  *  - "Last-n": only the last n of those odd blocks (V-MoE-L/16 "Last-2" = blocks 21 and 23 of 24)
  *    → `{ every: 2, last: n }` (or just `{ last: n }`, `every` defaults to 2).
  * `{ every: 1, last: n }` gives the last n blocks whatever their parity; `{ every: 1 }` makes every block MoE.
- * The spec is plain JSON, stored as is in the model config.
+ * The placement is core's `StridedPlacement` (the spelling of `MoEPlacement` V-MoE uses); the spec is plain
+ * JSON, stored as is in the model config.
  */
-export interface VMoESpec {
+export interface VMoESpec extends StridedPlacement {
   /** Experts per MoE layer (V-MoE: 8 or 32). */
   numExperts: number;
   /** Router strategy and options from `@moevl/router`. Default `{ name: 'top-k', options: {} }`. */
   router?: RouterSpec;
-  /** MoE in blocks i with i % every === every − 1. Default 2 (blocks 1, 3, 5, ...). */
-  every?: number;
-  /** Keep only the last `last` of the blocks chosen by `every`. Default: all of them. */
-  last?: number;
   /** Hidden width of each expert MLP. Default: the dense MLP's width, mlpRatio·dim (V-MoE's choice). */
   hiddenDim?: number;
 }
@@ -27,32 +25,17 @@ function positiveInteger(value: unknown): boolean {
 }
 
 /**
- * The 0-based indices of the blocks that get an MoE MLP, in increasing order, for a model of `depth` blocks.
- * Throws when the spec asks for more blocks than exist or chooses none, naming what to change.
+ * The 0-based indices of the blocks that get an MoE MLP, in increasing order, for a model of `depth` blocks
+ * (core's `placeBlocks` on the spec's `every`/`last`). Throws when the spec asks for more blocks than exist
+ * or chooses none, naming what to change.
  */
 export function moeBlockIndices(depth: number, spec: VMoESpec): number[] {
-  const every = spec.every ?? 2;
-  if (!positiveInteger(every))
-    throw new Error(`V-MoE: moe.every must be a positive integer, got ${spec.every}.`);
+  const blocks = placeBlocks({ every: spec.every, last: spec.last }, depth, 'V-MoE: moe');
   if (!positiveInteger(spec.numExperts)) {
     throw new Error(`V-MoE: moe.numExperts must be a positive integer, got ${spec.numExperts}.`);
   }
   if (spec.hiddenDim != null && !positiveInteger(spec.hiddenDim)) {
     throw new Error(`V-MoE: moe.hiddenDim must be a positive integer, got ${spec.hiddenDim}.`);
   }
-  const candidates: number[] = [];
-  for (let i = 0; i < depth; i++) if (i % every === every - 1) candidates.push(i);
-  if (candidates.length === 0) {
-    throw new Error(
-      `V-MoE: moe.every = ${every} selects no block of a ${depth}-block model; use every ≤ ${depth}.`,
-    );
-  }
-  if (spec.last == null) return candidates;
-  if (!positiveInteger(spec.last) || spec.last > candidates.length) {
-    throw new Error(
-      `V-MoE: moe.last must be an integer in [1, ${candidates.length}] (blocks ${candidates.join(', ')} ` +
-        `match every = ${every} in a ${depth}-block model), got ${spec.last}.`,
-    );
-  }
-  return candidates.slice(candidates.length - spec.last);
+  return blocks;
 }

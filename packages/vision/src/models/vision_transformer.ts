@@ -8,13 +8,16 @@ import {
   type MetricValue,
   type TokenContext,
   TransformerBlock,
+  assertModelFits,
   checkActivation,
+  runBlocks,
 } from '@moevl/core';
 import { MoELayer } from '@moevl/router';
 import { type VMoESpec, moeBlockIndices } from './moe_placement.js';
 import { PatchEmbedding, patchGridOf } from './patch_embedding.js';
 import { type GridSize, gridPair, interpolatePositionEmbeddings } from './position_embedding.js';
 import { RESIZE_METHODS, type ResizeMethod } from './resize_matrix.js';
+import { estimateViTActivationBytes, estimateViTParameters, vitShapeOf } from './vit_size.js';
 
 /** How the token sequence becomes one vector: the class token (ViT, CLIP) or the mean of patch tokens. */
 export type ViTPooling = 'cls' | 'gap';
@@ -183,6 +186,13 @@ export class VisionTransformer extends Layer {
     }
     this.moe = args.moe ?? null;
     this.moeBlocks = this.moe != null ? moeBlockIndices(this.depth, this.moe) : [];
+    // Sized before any tensor exists: a config from a file can ask for more than the machine has.
+    const shape = vitShapeOf(this);
+    assertModelFits(
+      `${this.moe != null ? 'V-MoE' : 'ViT'} ${this.name} (dim ${this.dim}, depth ${this.depth})`,
+      estimateViTParameters(shape),
+      estimateViTActivationBytes(shape, 32),
+    );
 
     const seed = (name: string) => this.childSeed(name);
     this.patch = this.addChild(
@@ -316,14 +326,10 @@ export class VisionTransformer extends Layer {
       }
       x = tf.add(x, this.positionEmbeddingsFor(gridH, gridW));
       if (this.lnPre != null) x = this.lnPre.apply(x);
-      const auxLosses: Record<string, tf.Scalar> = {};
-      this.blocks.forEach((block, i) => {
-        const r = block.forward(x, ctx);
-        x = r.y;
-        for (const [k, v] of Object.entries(r.auxLosses ?? {})) auxLosses[`block${i}/${k}`] = v;
-        if (this.moeBlocks.includes(i)) metrics[`block${i}`] = r.metrics ?? {};
-      });
-      const tokens = this.norm.apply(x) as tf.Tensor3D;
+      const stack = runBlocks(this.blocks, x, ctx);
+      Object.assign(metrics, stack.metrics);
+      const auxLosses = stack.auxLosses;
+      const tokens = this.norm.apply(stack.tokens) as tf.Tensor3D;
       const t = tokens.shape[1];
       const pooled =
         this.pooling === 'cls'
