@@ -133,7 +133,7 @@ describe('zero-shot CLI', () => {
 
   it('reports usage errors with exit code 2, one message and no stack trace', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['selfcheck', '--steps', 'x'], /--steps must be an integer from 1 to 10000, got "x"/],
+      [['selfcheck', '--steps', 'x'], /--steps must be an integer in \[1, 10000\], got "x"/],
       [['demo', '--bogus'], /Unknown option '--bogus'/],
       [['eval'], /--model is required/],
       [
@@ -151,7 +151,7 @@ describe('zero-shot CLI', () => {
         /--variant must be one of limoe, dense, two-tower, limoe-no-entropy, got "moe"/,
       ],
       [['train-limoe', '--positives', 'all'], /--positives must be one of same-class, diagonal/],
-      [['train-limoe', '--lr', 'fast'], /--lr must be a number > 0, got "fast"/],
+      [['train-limoe', '--lr', 'fast'], /--lr must be a finite number > 0, got "fast"/],
       [
         ['eval', '--model', 'builtin:nope', '--data', 'fashion-mnist'],
         /--model builtin:nope: (Unknown builtin model "nope"|No builtin models are installed)/,
@@ -164,7 +164,7 @@ describe('zero-shot CLI', () => {
       [['train-limoe', '--steps', '-3'], /^zero-shot: --steps must be an integer ≥ 1, got "-3"\.$/m],
       [
         ['eval', '--model', 'm', '--data', 'fashion-mnist', '--eval-capacity-factor', '-1'],
-        /--eval-capacity-factor must be a number > 0, got "-1"/,
+        /--eval-capacity-factor must be a finite number > 0, got "-1"/,
       ],
       // A work dir that is a file is found before anything runs.
       [

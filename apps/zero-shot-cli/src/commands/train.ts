@@ -9,7 +9,7 @@ import {
 } from '@moevl/limoe';
 import { describeSkips } from '@moevl/vision';
 import { UsageError } from '../errors.js';
-import { parseChoiceFlag, parseIntegerFlag, parsePositiveNumberFlag } from '../flags/numbers.js';
+import { flagReader, parseChoiceFlag, parseIntegerFlag, parsePositiveNumberFlag } from '../flags/numbers.js';
 import { parseRouterOptions, routerFromFlags } from '../flags/router_flags.js';
 import { loadRouterPlugins } from '../models/router_plugins.js';
 import { duration, toJson } from '../render/format.js';
@@ -148,7 +148,7 @@ export async function runTrainCommand(argv: string[], io: IO): Promise<number> {
   const seed = parseIntegerFlag('--seed', values.seed, { min: 0 }) ?? 0;
   const plan = {
     peakLr: parsePositiveNumberFlag('--lr', values.lr),
-    weightDecay: values.wd === undefined ? undefined : Number(values.wd),
+    weightDecay: flagReader('--wd', values.wd).optionalNumber('--wd', { min: 0 }),
     warmupSteps: parseIntegerFlag('--warmup', values.warmup, { min: 0 }),
     checkpointEvery: parseIntegerFlag('--checkpoint-every', values['checkpoint-every']) ?? 100,
     valEvery: parseIntegerFlag('--val-every', values['val-every']),
@@ -156,9 +156,6 @@ export async function runTrainCommand(argv: string[], io: IO): Promise<number> {
     workers: parseIntegerFlag('--workers', values.workers, { min: 0 }),
     shuffleBuffer: parseIntegerFlag('--shuffle-buffer', values['shuffle-buffer'], { min: 0 }),
   };
-  if (plan.weightDecay !== undefined && !(Number.isFinite(plan.weightDecay) && plan.weightDecay >= 0)) {
-    throw new UsageError(`--wd must be a number ≥ 0, got "${values.wd}".`);
-  }
   const routerOptions = parseRouterOptions(values['router-option'] ?? []);
   // Plugins first: --router may name one of their strategies, and the model is built with it.
   await loadRouterPlugins(values['router-plugin'] ?? []);

@@ -1,3 +1,4 @@
+import { ConfigReader } from '@moevl/core';
 import { UsageError } from '../errors.js';
 
 /**
@@ -5,28 +6,23 @@ import { UsageError } from '../errors.js';
  * naming the flag, the value and the accepted range.
  */
 
+/** A reader of one flag's text, failing with a UsageError: `--limit must be an integer ≥ 1, got "-5".` */
+export function flagReader(flag: string, value: string | undefined): ConfigReader {
+  return new ConfigReader({ [flag]: value }, { text: true, error: (message) => new UsageError(message) });
+}
+
 /** An integer in [min, max]; `undefined` when the flag was not given. */
 export function parseIntegerFlag(
   flag: string,
   value: string | undefined,
-  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+  { min = 1, max }: { min?: number; max?: number } = {},
 ): number | undefined {
-  if (value === undefined) return undefined;
-  const n = /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    const range =
-      max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
-    throw new UsageError(`${flag} must be ${range}, got "${value}".`);
-  }
-  return n;
+  return flagReader(flag, value).optionalInt(flag, { min, max });
 }
 
 /** A finite number > 0 (learning rates); `undefined` when the flag was not given. */
 export function parsePositiveNumberFlag(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = value.trim() === '' ? Number.NaN : Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a number > 0, got "${value}".`);
-  return n;
+  return flagReader(flag, value).optionalNumber(flag, { exclusiveMin: 0 });
 }
 
 const BYTE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
@@ -72,9 +68,5 @@ export function parseChoiceFlag<T extends string>(
   value: string | undefined,
   choices: readonly T[],
 ): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(choices as readonly string[]).includes(value)) {
-    throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got "${value}".`);
-  }
-  return value as T;
+  return value === undefined ? undefined : flagReader(flag, value).oneOf(flag, choices);
 }

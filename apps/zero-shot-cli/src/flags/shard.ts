@@ -1,3 +1,4 @@
+import { ConfigReader } from '@moevl/core';
 import { UsageError } from '../errors.js';
 import { type Shard, parseIntegerFlag, parseShardFlag } from './numbers.js';
 
@@ -26,12 +27,12 @@ const SOURCES_HELP =
 type Env = Readonly<Record<string, string | undefined>>;
 
 function envInteger(env: Env, name: string, min: number): number {
-  const value = env[name] ?? '';
-  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`--shard auto: ${name} must be an integer ≥ ${min}, got "${value}".`);
-  }
-  return n;
+  const reader = new ConfigReader(env, {
+    prefix: '--shard auto: ',
+    text: true,
+    error: (message) => new UsageError(message),
+  });
+  return reader.int(name, { min });
 }
 
 /**
