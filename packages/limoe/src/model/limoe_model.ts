@@ -10,6 +10,7 @@ import {
   TransformerBlock,
   assertModelFits,
   l2Normalize,
+  runBlocks,
 } from '@moevl/core';
 import { MoELayer } from '@moevl/router';
 import { PatchEmbedding, moeBlockIndices } from '@moevl/vision';
@@ -55,12 +56,6 @@ export interface LIMoEOutput {
 export interface EncodedTower {
   /** `[B, E]` L2-normalised embeddings. */
   embeddings: tf.Tensor2D;
-  auxLosses: Record<string, tf.Scalar>;
-  metrics: Record<string, MetricValue>;
-}
-
-interface TowerOutput {
-  tokens: tf.Tensor3D;
   auxLosses: Record<string, tf.Scalar>;
   metrics: Record<string, MetricValue>;
 }
@@ -185,25 +180,6 @@ export class LIMoEModel extends Layer {
     return tf.tidy(() => tf.add(this.patchEmbed.apply(images), this.imagePosition) as tf.Tensor3D);
   }
 
-  private runBlocks(
-    blocks: TransformerBlock[],
-    tokens: tf.Tensor3D,
-    ctx: EncodeContext & { tokenMask?: tf.Tensor; attentionMask?: tf.Tensor; modality?: number | tf.Tensor },
-    prefix = 'block',
-  ): TowerOutput {
-    const auxLosses: Record<string, tf.Scalar> = {};
-    const metrics: Record<string, MetricValue> = {};
-    let h = tokens;
-    blocks.forEach((block, i) => {
-      const out = block.forward(h, { ...ctx, numModalities: 2 });
-      if (h !== tokens) h.dispose();
-      h = out.y as tf.Tensor3D;
-      for (const [k, v] of Object.entries(out.auxLosses ?? {})) auxLosses[`${prefix}${i}/${k}`] = v;
-      if (out.metrics != null && Object.keys(out.metrics).length > 0) metrics[`${prefix}${i}`] = out.metrics;
-    });
-    return { tokens: h, auxLosses, metrics };
-  }
-
   private poolImages(tokens: tf.Tensor3D): tf.Tensor2D {
     return tf.tidy(
       () =>
@@ -228,9 +204,13 @@ export class LIMoEModel extends Layer {
   encodeImages(images: tf.Tensor4D, ctx: EncodeContext = { training: false }): EncodedTower {
     let metrics: Record<string, MetricValue> = {};
     const out = tf.tidy(() => {
-      const tower = this.runBlocks(this.blocks, this.imageTokens(images), { ...ctx, modality: IMAGE });
+      const tower = runBlocks(this.blocks, this.imageTokens(images), {
+        ...ctx,
+        modality: IMAGE,
+        numModalities: 2,
+      });
       metrics = tower.metrics;
-      return { embeddings: this.poolImages(tower.tokens), auxLosses: tower.auxLosses };
+      return { embeddings: this.poolImages(tower.tokens as tf.Tensor3D), auxLosses: tower.auxLosses };
     });
     return { ...out, metrics };
   }
@@ -240,13 +220,14 @@ export class LIMoEModel extends Layer {
     let metrics: Record<string, MetricValue> = {};
     const out = tf.tidy(() => {
       const blocks = this.config.towers === 'two' ? this.textBlocks : this.blocks;
-      const tower = this.runBlocks(blocks, this.textStem.apply(text.ids), {
+      const tower = runBlocks(blocks, this.textStem.apply(text.ids), {
         ...ctx,
         tokenMask: text.mask,
         modality: TEXT,
+        numModalities: 2,
       });
       metrics = tower.metrics;
-      return { embeddings: this.poolTexts(tower.tokens, text), auxLosses: tower.auxLosses };
+      return { embeddings: this.poolTexts(tower.tokens as tf.Tensor3D, text), auxLosses: tower.auxLosses };
     });
     return { ...out, metrics };
   }
@@ -293,7 +274,13 @@ export class LIMoEModel extends Layer {
       const tokens = tf.concat([this.imageTokens(images), this.textStem.apply(text.ids)], 1) as tf.Tensor3D;
       const tokenMask = tf.concat([tf.ones([b, n]), tf.cast(text.mask, 'float32')], 1);
       const modality = tf.concat([tf.fill([b, n], IMAGE, 'int32'), tf.fill([b, l], TEXT, 'int32')], 1);
-      const tower = this.runBlocks(this.blocks, tokens, { ...ctx, tokenMask, attentionMask, modality });
+      const tower = runBlocks(this.blocks, tokens, {
+        ...ctx,
+        tokenMask,
+        attentionMask,
+        modality,
+        numModalities: 2,
+      });
       metrics = tower.metrics;
       const imageTokens = tf.slice(tower.tokens, [0, 0, 0], [b, n, -1]) as tf.Tensor3D;
       const textTokens = tf.slice(tower.tokens, [0, n, 0], [b, l, -1]) as tf.Tensor3D;
