@@ -1,11 +1,13 @@
+import { type MoEPlacement, placeBlocks } from '@moevl/core';
 import type { TaskSpec } from '../heads/task_spec.js';
 import { validateTaskSpecs } from '../heads/task_spec.js';
 
 /**
  * Which blocks (0-based) get a sparse layer: Mod-Squad puts MoE attention on even blocks and MoE MLPs on
- * odd blocks; `'all'`, `'none'` or an explicit list are there for ablations.
+ * odd blocks; `'all'`, `'none'` or an explicit list are there for ablations. Core's `MoEPlacement`, so
+ * V-MoE's `{ every, last }` works too.
  */
-export type BlockSelection = 'odd' | 'even' | 'all' | 'none' | number[];
+export type BlockSelection = MoEPlacement;
 
 /** Whether each task scores experts with its own gate, or one gate serves all tasks (the ablation). */
 export type TaskRouterKind = 'per-task' | 'shared';
@@ -142,22 +144,9 @@ export function taskMoEViTConfig(
   return validateTaskMoEViTConfig(config);
 }
 
-/** The 0-based block indices a selection names, for a model of `depth` blocks. */
+/** The 0-based block indices a selection names, for a model of `depth` blocks (core's `placeBlocks`). */
 export function selectBlocks(selection: BlockSelection, depth: number, what: string): number[] {
-  const all = Array.from({ length: depth }, (_, i) => i);
-  if (selection === 'all') return all;
-  if (selection === 'none') return [];
-  if (selection === 'odd') return all.filter((i) => i % 2 === 1);
-  if (selection === 'even') return all.filter((i) => i % 2 === 0);
-  if (
-    !Array.isArray(selection) ||
-    selection.some((i, j) => !Number.isInteger(i) || i < 0 || i >= depth || selection.indexOf(i) !== j)
-  ) {
-    throw new Error(
-      `TaskMoEViT config: ${what}.blocks must be 'odd', 'even', 'all', 'none' or distinct block indices in [0, ${depth}), got ${JSON.stringify(selection)}.`,
-    );
-  }
-  return [...selection].sort((a, b) => a - b);
+  return placeBlocks(selection, depth, `TaskMoEViT config: ${what}`);
 }
 
 function positiveInt(value: unknown, key: string): void {

@@ -61,18 +61,20 @@ describeEachBackend('TaskMoEBlock', () => {
     block.dispose();
   });
 
-  it('returns prefixed aux losses and both layers’ usage; round-trips its config; no leaks', async () => {
+  it('returns both slots’ aux losses and usage; round-trips its config; no leaks', async () => {
     const block = new TaskMoEBlock(ARGS);
     const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 7) as tf.Tensor3D;
     const task = tf.tensor1d([0, 1], 'int32');
     const r = block.forward(x, { task, training: true });
-    expect(Object.keys(r.auxLosses).sort()).toEqual(['attention/mutualInformation', 'mlp/mutualInformation']);
-    expect(r.metrics.attention?.expertTaskUsage).toEqual([
+    expect(Object.keys(r.auxLosses).sort()).toEqual(['attention/mutualInformation', 'mutualInformation']);
+    expect(Object.keys(r.slots.attention.auxLosses)).toEqual(['mutualInformation']);
+    expect(Object.keys(r.slots.mlp.auxLosses)).toEqual(['mutualInformation']);
+    expect(r.slots.attention.metrics.expertTaskUsage).toEqual([
       [3, 3, 0],
       [3, 3, 0],
     ]);
     // Task 0 has k = 1, task 1 k = 2 in the MLP.
-    expect(r.metrics.mlp?.expertTaskUsage).toEqual([
+    expect(r.slots.mlp.metrics.expertTaskUsage).toEqual([
       [3, 0, 0],
       [3, 3, 0],
     ]);

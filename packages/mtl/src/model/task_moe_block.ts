@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  Layer,
   type LayerArgs,
-  LayerNorm,
   MLP,
-  type MetricValue,
   MultiHeadSelfAttention,
   type Rng,
+  TransformerBlock,
+  type AttentionLayer,
+  type TransformerBlockContext,
+  type TransformerBlockOutput,
+  deriveSeed,
 } from '@moevl/core';
 import { MoELayer, type TaskConditionedRouterOptions } from '@moevl/router';
 import { MoEAttention } from '../layers/moe_attention.js';
@@ -47,110 +49,71 @@ export interface TaskMoEBlockArgs extends LayerArgs {
 export interface TaskMoEBlockContext {
   /** int32 [B], the task of every example. */
   task: tf.Tensor1D;
+  /** Number of tasks (checked by the task-conditioned router). */
+  numTasks?: number;
   training: boolean;
   rng?: Pick<Rng, 'normalTensor'>;
 }
 
-/** One block's routing metrics, plain data. */
-export interface TaskMoEBlockMetrics {
-  /** MoEAttention's `{ expertTaskUsage }` when attention is MoE. */
-  attention?: { expertTaskUsage: number[][] };
-  /** The task-conditioned router's metrics when the MLP is MoE (`expertTaskUsage`, `routingSuccessRate`, …). */
-  mlp?: Record<string, MetricValue>;
-}
-
-export interface TaskMoEBlockOutput {
-  y: tf.Tensor3D;
-  /** Weighted aux losses keyed `attention/<name>` and `mlp/<name>`. */
-  auxLosses: Record<string, tf.Scalar>;
-  metrics: TaskMoEBlockMetrics;
-}
-
 /**
- * A pre-LN transformer block whose attention and MLP can each be sparse and task-conditioned (Mod-Squad):
- * x + attn(ln1(x)), then x + mlp(ln2(x)). Core's `TransformerBlock` only has a pluggable MLP slot; Mod-Squad
- * also swaps the attention for a mixture of attention heads, and both MoE kinds need the per-example task.
- * Children `ln1`, `attn`, `ln2`, `mlp` (the same paths as `TransformerBlock`).
+ * Core's pre-LN `TransformerBlock` configured for Mod-Squad: x + attn(ln1(x)), then x + mlp(ln2(x)), where
+ * the attention slot may hold a task-conditioned mixture of attention heads (`MoEAttention`, MoA) and the
+ * MLP slot an `MoELayer` with the `task-conditioned` router; both need the per-example task in the context.
+ * Children `ln1`, `attn`, `ln2`, `mlp`; `forward` returns each slot's losses and metrics in `slots`.
  */
-export class TaskMoEBlock extends Layer {
-  static className = 'MoevlTaskMoEBlock';
-  readonly dim: number;
-  readonly numHeads: number;
-  readonly mlpRatio: number;
+export class TaskMoEBlock extends TransformerBlock {
+  static override className = 'MoevlTaskMoEBlock';
   readonly numTasks: number;
-  readonly epsilon: number;
-  readonly ln1: LayerNorm;
-  readonly attn: MoEAttention | MultiHeadSelfAttention;
-  readonly ln2: LayerNorm;
-  readonly mlp: MoELayer | MLP;
 
   constructor(args: TaskMoEBlockArgs) {
-    super(args);
     for (const key of ['dim', 'numHeads', 'numTasks'] as const) {
       if (!Number.isInteger(args[key]) || args[key] < 1) {
-        throw new Error(`TaskMoEBlock ${this.name}: ${key} must be a positive integer, got ${args[key]}.`);
+        throw new Error(
+          `TaskMoEBlock ${args.name ?? 'task_moe_block'}: ${key} must be a positive integer, got ${args[key]}.`,
+        );
       }
     }
-    this.dim = args.dim;
-    this.numHeads = args.numHeads;
-    this.mlpRatio = args.mlpRatio;
-    this.numTasks = args.numTasks;
-    this.epsilon = args.epsilon ?? 1e-6;
-    const seed = (name: string) => this.childSeed(name);
-    this.ln1 = this.addChild(
-      'ln1',
-      new LayerNorm({ dim: this.dim, epsilon: this.epsilon, seed: seed('ln1') }),
-    );
-    this.attn = this.addChild(
-      'attn',
-      args.attention != null
-        ? new MoEAttention({ dim: this.dim, numTasks: this.numTasks, ...args.attention, seed: seed('attn') })
-        : new MultiHeadSelfAttention({ dim: this.dim, numHeads: this.numHeads, seed: seed('attn') }),
-    );
-    this.ln2 = this.addChild(
-      'ln2',
-      new LayerNorm({ dim: this.dim, epsilon: this.epsilon, seed: seed('ln2') }),
-    );
-    this.mlp = this.addChild(
-      'mlp',
-      args.mlp != null
-        ? new MoELayer({
-            dim: this.dim,
-            hiddenDim: args.mlp.hiddenDim,
-            numExperts: args.mlp.numExperts,
-            router: { name: 'task-conditioned', options: { ...args.mlp.router, numTasks: this.numTasks } },
-            seed: seed('mlp'),
-          })
-        : new MLP({ dim: this.dim, hiddenDim: Math.round(this.mlpRatio * this.dim), seed: seed('mlp') }),
-    );
+    const blockSeed = args.seed ?? Math.floor(Math.random() * 0x7fffffff);
+    const seed = (name: string) => deriveSeed(blockSeed, name);
+    const { dim, numHeads, numTasks } = args;
+    super({
+      name: args.name,
+      trainable: args.trainable,
+      seed: blockSeed,
+      dim,
+      numHeads,
+      mlpRatio: args.mlpRatio,
+      epsilon: args.epsilon,
+      attention:
+        args.attention != null
+          ? // MoEAttention's context needs the task, which the block passes on from its own.
+            (new MoEAttention({
+              dim,
+              numTasks,
+              ...args.attention,
+              seed: seed('attn'),
+            }) as unknown as AttentionLayer)
+          : new MultiHeadSelfAttention({ dim, numHeads, seed: seed('attn') }),
+      mlp:
+        args.mlp != null
+          ? new MoELayer({
+              dim,
+              hiddenDim: args.mlp.hiddenDim,
+              numExperts: args.mlp.numExperts,
+              router: { name: 'task-conditioned', options: { ...args.mlp.router, numTasks } },
+              seed: seed('mlp'),
+            })
+          : new MLP({ dim, hiddenDim: Math.round(args.mlpRatio * dim), seed: seed('mlp') }),
+    });
+    this.numTasks = numTasks;
   }
 
-  /** x [B, P, D] → y [B, P, D], the weighted aux losses and the routing metrics of its MoE layers. */
-  forward(x: tf.Tensor3D, ctx: TaskMoEBlockContext): TaskMoEBlockOutput {
-    const metrics: TaskMoEBlockMetrics = {};
-    const out = tf.tidy(() => {
-      const auxLosses: Record<string, tf.Scalar> = {};
-      let attended: tf.Tensor;
-      if (this.attn instanceof MoEAttention) {
-        const r = this.attn.forward(this.ln1.apply(x), { training: ctx.training, task: ctx.task });
-        attended = r.y;
-        for (const [k, v] of Object.entries(r.auxLosses)) auxLosses[`attention/${k}`] = v as tf.Scalar;
-        metrics.attention = r.metrics;
-      } else {
-        attended = this.attn.apply(this.ln1.apply(x));
-      }
-      const h = tf.add(x, attended);
-      const ff = this.mlp.forward(this.ln2.apply(h), {
-        training: ctx.training,
-        task: ctx.task,
-        numTasks: this.numTasks,
-        rng: ctx.rng,
-      });
-      for (const [k, v] of Object.entries(ff.auxLosses ?? {})) auxLosses[`mlp/${k}`] = v;
-      if (this.mlp instanceof MoELayer) metrics.mlp = ff.metrics ?? {};
-      return { y: tf.add(h, ff.y) as tf.Tensor3D, auxLosses };
-    });
-    return { y: out.y, auxLosses: out.auxLosses, metrics };
+  /** x [B, P, D] → y [B, P, D]; each MoE slot's weighted aux losses and routing metrics in `slots`. */
+  override forward(
+    x: tf.Tensor,
+    ctx: TaskMoEBlockContext | TransformerBlockContext = { training: false },
+  ): TransformerBlockOutput {
+    return super.forward(x, { numTasks: this.numTasks, ...ctx });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -179,7 +142,9 @@ export class TaskMoEBlock extends Layer {
       mlp = { numExperts: this.mlp.numExperts, hiddenDim: this.mlp.hiddenDim, router };
     }
     return {
-      ...super.getConfig(),
+      name: this.name,
+      seed: this.seed,
+      trainable: this.trainable,
       dim: this.dim,
       numHeads: this.numHeads,
       mlpRatio: this.mlpRatio,

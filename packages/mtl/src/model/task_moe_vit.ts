@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { Layer, LayerNorm, type Rng, oneHot } from '@moevl/core';
+import { Layer, LayerNorm, type Rng, assertModelFits, oneHot, runBlocks } from '@moevl/core';
 import { type TaskConditionedRouter, isTaskConditionedRouter, MoELayer } from '@moevl/router';
 import { PatchEmbedding } from '@moevl/vision';
 import { type TaskHead, createHead } from '../heads/create_head.js';
 import { type TaskMoEViTConfig, selectBlocks, validateTaskMoEViTConfig } from './config.js';
+import { estimateTaskMoEViTActivationBytes, estimateTaskMoEViTParameters } from './model_size.js';
 import { TaskMoEBlock, type TaskMoEBlockAttention, type TaskMoEBlockMlp } from './task_moe_block.js';
 
 /** The task of each example: one id for the batch, or an int32 [N] tensor. */
@@ -47,7 +48,8 @@ export interface TaskMoEForwardTasksOutput {
 /**
  * A multi-task vision transformer with task-conditioned mixtures of experts (Mod-Squad, Chen et al. 2023;
  * AdaMV-MoE): patch embedding + learned position embeddings; optionally a learned task embedding [T, D]
- * added to the tokens before every block; `depth` pre-LN `TaskMoEBlock`s whose attention (MoA) and MLP
+ * added to the tokens before every block; `depth` pre-LN `TaskMoEBlock`s (core's `TransformerBlock`, run by
+ * core's `runBlocks`) whose attention (MoA) and MLP
  * are sparse on the configured blocks, routed by each example's task; a final LayerNorm; one head per task.
  *
  * Images are NHWC `[N, H, W, C]` (the layout of the data pipeline); they are moved to NCHW for the patch
@@ -69,6 +71,12 @@ export class TaskMoEViT extends Layer {
 
   constructor(config: TaskMoEViTConfig) {
     const c = validateTaskMoEViTConfig(config);
+    // Sized before any tensor exists: a config from a file can ask for more than the machine has.
+    assertModelFits(
+      `TaskMoEViT model (dim ${c.dim}, depth ${c.depth})`,
+      estimateTaskMoEViTParameters(c),
+      estimateTaskMoEViTActivationBytes(c, 32),
+    );
     super({ name: 'task_moe_vit', seed: c.seed });
     this.baseConfig = c;
     this.numTasks = c.tasks.length;
@@ -233,8 +241,10 @@ export class TaskMoEViT extends Layer {
     const blocks: MoEBlockMetrics[] = [];
     const out = tf.tidy(() => {
       const task = this.taskTensor(ctx.task, n);
-      const auxLosses: Record<string, tf.Scalar> = {};
-      let h = tf.add(this.patchEmbed.apply(tf.transpose(images, [0, 3, 1, 2])), this.position) as tf.Tensor3D;
+      const h = tf.add(
+        this.patchEmbed.apply(tf.transpose(images, [0, 3, 1, 2])),
+        this.position,
+      ) as tf.Tensor3D;
       // Mod-Squad adds the task embedding before every block (not only at the input).
       const taskEmb =
         this.taskTable == null
@@ -242,36 +252,33 @@ export class TaskMoEViT extends Layer {
           : this.numTasks === 1
             ? tf.expandDims(this.taskTable, 0) // tf.oneHot needs depth ≥ 2; the one row is every example's.
             : tf.reshape(tf.matMul(oneHot(task, this.numTasks), this.taskTable as tf.Tensor2D), [n, 1, -1]);
-      this.blocks.forEach((block, i) => {
-        const r = block.forward(taskEmb == null ? h : (tf.add(h, taskEmb) as tf.Tensor3D), {
-          task,
-          training: ctx.training,
-          rng: ctx.rng,
-        });
-        h = r.y;
-        for (const [k, v] of Object.entries(r.auxLosses)) auxLosses[`block${i}/${k}`] = v;
-        if (r.metrics.attention != null) {
-          blocks.push({
-            name: `block${i}/attention`,
-            block: i,
-            kind: 'attention',
-            expertTaskUsage: r.metrics.attention.expertTaskUsage,
-            routingSuccessRate: null,
-          });
-        }
-        if (r.metrics.mlp != null) {
-          const m = r.metrics.mlp;
-          blocks.push({
-            name: `block${i}/mlp`,
-            block: i,
-            kind: 'mlp',
-            expertTaskUsage: m.expertTaskUsage as number[][],
-            routingSuccessRate: (m.routingSuccessRate as number | null) ?? null,
-            routingSuccessRateByTask: (m.routingSuccessRateByTask as (number | null)[] | null) ?? null,
-          });
-        }
-      });
-      return { tokens: this.norm.apply(h) as tf.Tensor3D, auxLosses };
+      const stack = runBlocks(
+        this.blocks,
+        h,
+        { task, numTasks: this.numTasks, training: ctx.training, rng: ctx.rng },
+        { auxKeys: 'slot', beforeBlock: taskEmb == null ? undefined : (x) => tf.add(x, taskEmb) },
+      );
+      for (const { name, block, slot, metrics: m } of stack.slots) {
+        blocks.push(
+          slot === 'attention'
+            ? {
+                name,
+                block,
+                kind: 'attention',
+                expertTaskUsage: m.expertTaskUsage as number[][],
+                routingSuccessRate: null,
+              }
+            : {
+                name,
+                block,
+                kind: 'mlp',
+                expertTaskUsage: m.expertTaskUsage as number[][],
+                routingSuccessRate: (m.routingSuccessRate as number | null) ?? null,
+                routingSuccessRateByTask: (m.routingSuccessRateByTask as (number | null)[] | null) ?? null,
+              },
+        );
+      }
+      return { tokens: this.norm.apply(stack.tokens) as tf.Tensor3D, auxLosses: stack.auxLosses };
     });
     return { tokens: out.tokens, auxLosses: out.auxLosses, metrics: { blocks } };
   }
