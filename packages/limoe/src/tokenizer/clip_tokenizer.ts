@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { describeValue, integerRule, isIntegerIn } from '@moevl/core';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { layoutBatch, type EncodedBatch } from './batch.js';
 import type { EncodeBatchOptions } from './bpe_tokenizer.js';
@@ -58,7 +59,7 @@ export class ClipTokenizer implements TextTokenizer {
     this.sotId = id(ref.sot);
     this.eotId = id(ref.eot);
     this.vocabSize = hf.get_vocab(true).size;
-    if (!Number.isInteger(ref.padId) || ref.padId < 0 || ref.padId >= this.vocabSize) {
+    if (!isIntegerIn(ref.padId, { min: 0, max: this.vocabSize - 1 })) {
       fail(what, `padId ${JSON.stringify(ref.padId)} is outside the vocabulary [0, ${this.vocabSize}).`);
     }
     this.padId = ref.padId;
@@ -101,8 +102,11 @@ export class ClipTokenizer implements TextTokenizer {
     if (typeof ref.sot !== 'string' || typeof ref.eot !== 'string') {
       fail(what, 'sot and eot must be token strings.');
     }
-    if (ref.contextLength !== undefined && !(Number.isInteger(ref.contextLength) && ref.contextLength >= 2)) {
-      fail(what, `contextLength must be an integer ≥ 2, got ${JSON.stringify(ref.contextLength)}.`);
+    if (ref.contextLength !== undefined && !isIntegerIn(ref.contextLength, { min: 2 })) {
+      fail(
+        what,
+        `contextLength must be ${integerRule({ min: 2 })}, got ${describeValue(ref.contextLength)}.`,
+      );
     }
     let hf: Tokenizer;
     if (typeof ref.name === 'string') {

@@ -4,6 +4,7 @@
  * load: a checkpoint whose tokenizer does not match its embedding table must fail loudly, not silently
  * produce different ids.
  */
+import { describeValue, integerRule, isIntegerIn } from '@moevl/core';
 import { END_OF_WORD } from './normalize.js';
 import { MAX_VOCAB_SIZE } from './symbols.js';
 
@@ -132,9 +133,8 @@ export function validateBpeJSON(input: unknown): BpeTokenizerJSON {
   };
   if (json.contextLength !== undefined) {
     const L = json.contextLength;
-    if (typeof L !== 'number' || !Number.isInteger(L) || L < 2) {
-      fail(`contextLength must be an integer ≥ 2 (room for <sot> and <eot>), got ${JSON.stringify(L)}.`);
-    }
+    const range = { min: 2, note: 'room for <sot> and <eot>' };
+    if (!isIntegerIn(L, range)) fail(`contextLength must be ${integerRule(range)}, got ${describeValue(L)}.`);
     out.contextLength = L;
   }
   return out;

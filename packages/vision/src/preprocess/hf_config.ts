@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { describeValue, isIntegerIn } from '@moevl/core';
 import { CLIP_PREPROCESS, type PreprocessConfig, resolvePreprocessConfig } from './config.js';
 import { PIL_RESAMPLE_CODES } from './pil_filters.js';
 
@@ -61,9 +62,7 @@ export function readPreprocessorConfig(
   const j = raw;
 
   const positiveInt = (key: string, v: unknown): number =>
-    typeof v === 'number' && Number.isInteger(v) && v > 0
-      ? v
-      : fail(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    isIntegerIn(v, { min: 1 }) ? v : fail(`${key} must be a positive integer, got ${describeValue(v)}`);
   const bool = (key: string, fallback: boolean): boolean => {
     const v = j[key];
     if (v === undefined || v === null) return fallback;

@@ -1,4 +1,5 @@
 import { Rng } from '../rng.js';
+import { assertInteger, assertPositiveInteger } from '../../config/integer_checks.js';
 
 export interface BatchOrderState {
   epoch: number;
@@ -21,11 +22,9 @@ export class BatchOrder {
     /** Drop the short last batch of an epoch (keeps shapes fixed). Default true. */
     readonly dropLast = true,
   ) {
-    if (!Number.isInteger(size) || size < 1)
-      throw new Error(`BatchOrder: dataset size must be ≥ 1, got ${size}.`);
-    if (!Number.isInteger(batchSize) || batchSize < 1 || (dropLast && batchSize > size)) {
-      throw new Error(`BatchOrder: batchSize must be in [1, ${size}], got ${batchSize}.`);
-    }
+    assertPositiveInteger('BatchOrder: dataset size', size);
+    const note = dropLast ? 'the dataset size, as dropLast is set' : undefined;
+    assertInteger('BatchOrder: batchSize', batchSize, { min: 1, max: dropLast ? size : undefined, note });
     this.shuffle();
   }
 

@@ -251,7 +251,9 @@ describe('run helpers', () => {
     const c = new BatchOrder(10, 4, 3);
     c.setState(b.getState());
     expect(Array.from({ length: 4 }, () => c.next())).toEqual(seq.slice(2));
-    expect(() => new BatchOrder(3, 4, 1)).toThrow('BatchOrder: batchSize must be in [1, 3], got 4.');
+    expect(() => new BatchOrder(3, 4, 1)).toThrow(
+      'BatchOrder: batchSize must be an integer in [1, 3] (the dataset size, as dropLast is set), got 4.',
+    );
   });
 
   it('Progress prints a line per 10% without a TTY', () => {
