@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Dense } from '../layers/dense.js';
+import { runBlocks } from '../layers/block_stack.js';
 import { TransformerBlock } from '../layers/transformer_block.js';
 import { softmaxCrossEntropy } from '../ops/softmax_cross_entropy.js';
 import { AdamW } from '../train/adamw.js';
@@ -66,8 +67,7 @@ export function runSelfCheck(options: SelfCheckOptions = {}): SelfCheckResult {
       optimizer,
       clipNorm: 1,
       lossFn: () => {
-        let h: tf.Tensor = x;
-        for (const b of blocks) h = b.apply(h, { training: true, tokenMask: mask });
+        const h = runBlocks(blocks, x, { training: true, tokenMask: mask }).tokens;
         const pooled = tf.div(tf.sum(tf.mul(h, tf.expandDims(mask, 2)), 1), tokens - 2);
         return softmaxCrossEntropy(head.apply(pooled) as tf.Tensor2D, labels as tf.Tensor1D) as tf.Scalar;
       },
