@@ -1,4 +1,4 @@
-import { type MoEPlacement, placeBlocks } from '@moevl/core';
+import { assertNonNegativeInteger, assertPositiveInteger, type MoEPlacement, placeBlocks } from '@moevl/core';
 import type { TaskSpec } from '../heads/task_spec.js';
 import { validateTaskSpecs } from '../heads/task_spec.js';
 
@@ -150,9 +150,7 @@ export function selectBlocks(selection: BlockSelection, depth: number, what: str
 }
 
 function positiveInt(value: unknown, key: string): void {
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new Error(`TaskMoEViT config: ${key} must be a positive integer, got ${JSON.stringify(value)}.`);
-  }
+  assertPositiveInteger(`TaskMoEViT config: ${key}`, value);
 }
 
 function nonNegative(value: unknown, key: string, strict = false): void {
@@ -181,9 +179,7 @@ export function validateTaskMoEViTConfig(config: TaskMoEViTConfig): TaskMoEViTCo
     throw new Error(`TaskMoEViT config: dim ${c.dim} must be divisible by numHeads ${c.numHeads}.`);
   }
   nonNegative(c.mlpRatio, 'mlpRatio', true);
-  if (!Number.isInteger(c.seed) || c.seed < 0) {
-    throw new Error(`TaskMoEViT config: seed must be a non-negative integer, got ${JSON.stringify(c.seed)}.`);
-  }
+  assertNonNegativeInteger('TaskMoEViT config: seed', c.seed);
   if (typeof c.taskEmbedding !== 'boolean') {
     throw new Error(
       `TaskMoEViT config: taskEmbedding must be true or false, got ${JSON.stringify(c.taskEmbedding)}.`,
