@@ -178,19 +178,21 @@ for (const [a, b] of PAIRS.filter(([a, b]) => variants.includes(a) && variants.i
 }
 
 // Training facts.
-const trainRows = [...variants.map((v) => [v, bySeed(trained(twemoji), v)]), ['untrained', untrained]].map(
-  ([v, rs]) => {
-    const t = rs[0]?.train;
-    if (!t) return '';
-    return (
-      `| ${LABEL[v] ?? 'untrained (1 step at lr 1e-12)'} | ${rs
-        .map((r) => r.config)
-        .filter((x, i, xs) => xs.indexOf(x) === i)
-        .join(', ')} | ${(t.parameters / 1e6).toFixed(2)}M | ${t.steps} | ${t.batchSize} | ` +
-      `${rs.map((r) => (r.train.seconds / 60).toFixed(1)).join(', ')} | ${rs.map((r) => r.train.finalLoss.toFixed(3)).join(', ')} | ${t.backend}, ${t.matmul} |`
-    );
-  },
-);
+const untrainedConfigs = [...new Set(untrained.map((r) => r.config))].sort();
+const trainRows = [
+  ...variants.map((v) => [LABEL[v], bySeed(trained(twemoji), v)]),
+  ...untrainedConfigs.map((c) => [
+    `untrained ${c.replace('.json', '')} (1 step at lr 1e-12)`,
+    untrained.filter((r) => r.config === c).sort((a, b) => a.seed - b.seed),
+  ]),
+].map(([label, rs]) => {
+  const t = rs[0]?.train;
+  if (!t) return '';
+  return (
+    `| ${label} | ${rs[0].config} | ${(t.parameters / 1e6).toFixed(2)}M | ${t.steps} | ${t.batchSize} | ` +
+    `${rs.map((r) => (r.train.seconds / 60).toFixed(1)).join(', ')} | ${rs.map((r) => r.train.finalLoss.toFixed(3)).join(', ')} | ${t.backend}, ${t.matmul} |`
+  );
+});
 
 // Library cross-check: the CLI's own validation on the Twemoji pairs at the end of training.
 const crossCheck = trained(twemoji).every(
@@ -203,16 +205,25 @@ const crossCheck = trained(twemoji).every(
 function chart() {
   const groups = METRICS.map((m) => m);
   const W = 760;
-  const H = 300;
+  const H = 310;
   const left = 50;
   const top = 30;
   const plotH = 200;
   const groupW = (W - left - 20) / groups.length;
   const all = [
     ...variants.map((v) => ({ v, rs: bySeed(trained(twemoji), v) })),
-    { v: 'untrained', rs: untrained },
+    ...['limoe.json', 'dense.json'].map((c) => ({
+      v: `untrained-${c.replace('.json', '')}`,
+      rs: untrained.filter((r) => r.config === c).sort((a, b) => a.seed - b.seed),
+    })),
   ];
-  const colour = { limoe: '#d62728', dense: '#1f77b4', 'two-tower': '#2ca02c', untrained: '#7f7f7f' };
+  const colour = {
+    limoe: '#d62728',
+    dense: '#1f77b4',
+    'two-tower': '#2ca02c',
+    'untrained-limoe': '#f4a6a6',
+    'untrained-dense': '#a6c8e8',
+  };
   const maxV = Math.max(0.05, ...groups.flatMap((m) => all.flatMap(({ rs }) => rs.map((r) => value(r, m)))));
   const yMax = Math.ceil(maxV * 10) / 10;
   const y = (v) => top + plotH - (v / yMax) * plotH;
@@ -251,15 +262,15 @@ function chart() {
       `<text x="${x0 + (groupW - 20) / 2}" y="${top + plotH + 16}" text-anchor="middle">${m.name}</text>`,
     );
   });
-  const legend = [...all.map(({ v }) => [LABEL[v] ?? 'untrained', colour[v]])];
+  const legend = [...all.map(({ v }) => [LABEL[v] ?? v.replace('-', ' '), colour[v]])];
   legend.forEach(([name, col], i) => {
-    const x = left + i * 150;
+    const x = left + i * 130;
     out.push(
-      `<rect x="${x}" y="${H - 30}" width="10" height="10" fill="${col}"/><text x="${x + 14}" y="${H - 21}">${name}</text>`,
+      `<rect x="${x}" y="${H - 40}" width="10" height="10" fill="${col}"/><text x="${x + 14}" y="${H - 31}">${name}</text>`,
     );
   });
   out.push(
-    `<text x="${left + legend.length * 150}" y="${H - 21}">- - chance (1/N, 1/C) · · · majority class</text>`,
+    `<text x="${left}" y="${H - 6}">- - - chance (1/N, 5/N, 1/C)   · · · majority class   (bars: seeds 0, 1, 2 of each model)</text>`,
   );
   out.push('</svg>');
   return out.join('\n') + '\n';
