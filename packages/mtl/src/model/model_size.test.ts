@@ -1,6 +1,11 @@
-import { ModelTooLargeError } from '@moevl/core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ModelTooLargeError, readSafetensors, writeSafetensors } from '@moevl/core';
 import { describe, expect, it } from 'vitest';
 import { type TaskMoEViTConfigInput, type TaskMoEPreset, taskMoEViTConfig } from './config.js';
+import { loadTaskMoEViT, saveTaskMoEViT } from './checkpoint.js';
 import { estimateTaskMoEViTParameters } from './model_size.js';
 import { TaskMoEViT } from './task_moe_vit.js';
 
@@ -56,5 +61,25 @@ describe('TaskMoEViT size check', () => {
       /^TaskMoEViT model \(dim 1000000, depth 1000\) needs about [\d.]+ GiB .* more than the [\d.]+ GiB /,
     );
     expect(message.split(/\.\s/).length).toBe(1);
+  });
+
+  it('refuses a model file whose config cannot fit, before allocating', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'moevl-mtl-size-'));
+    const path = join(dir, 'huge.safetensors');
+    const model = new TaskMoEViT(taskMoEViTConfig(SMALL));
+    await saveTaskMoEViT(path, model);
+    model.dispose();
+    const { tensors, metadata } = await readSafetensors(path);
+    const config = { ...JSON.parse(metadata.config), dim: 1e6, depth: 1000, numHeads: 8 };
+    await writeSafetensors(path, tensors, { ...metadata, config: JSON.stringify(config) });
+    tf.dispose(Object.values(tensors));
+    const before = tf.memory().numTensors;
+    const error = await loadTaskMoEViT(path).catch((e: unknown) => e);
+    await rm(dir, { recursive: true, force: true });
+    expect(error).toBeInstanceOf(ModelTooLargeError);
+    expect((error as Error).message).toMatch(
+      /TaskMoEViT model \(dim 1000000, depth 1000\) needs about [\d.]+ GiB/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { deserializeLayer, readSafetensors, writeSafetensors } from '@moevl/core';
+import { ModelTooLargeError, deserializeLayer, readSafetensors, writeSafetensors } from '@moevl/core';
 import { describeEachBackend } from '@moevl/core/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -85,4 +85,24 @@ describeEachBackend('encoder checkpoints', (backend) => {
     await expect(saveEncoder(plain, model, { config: 'x' })).rejects.toThrow(/must not set "config"/);
     model.dispose();
   });
+});
+
+it('refuses an encoder file whose config cannot fit, in one sentence and before allocating', async () => {
+  const model = new VisionTransformer(TINY);
+  const path = join(dir, 'huge.safetensors');
+  await saveEncoder(path, model);
+  model.dispose();
+  const { tensors, metadata } = await readSafetensors(path);
+  const spec = JSON.parse(metadata.config);
+  spec.config = { ...spec.config, dim: 1e6, depth: 1000 };
+  await writeSafetensors(path, tensors, { ...metadata, config: JSON.stringify(spec) });
+  tf.dispose(Object.values(tensors));
+  const before = tf.memory().numTensors;
+  const error = await loadEncoder(path).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ModelTooLargeError);
+  expect((error as Error).message).toMatch(
+    /^ViT \S+ \(dim 1000000, depth 1000\) needs about [\d.]+ GiB .*GiB/,
+  );
+  expect((error as Error).message.split(/\.\s/).length).toBe(1);
+  expect(tf.memory().numTensors).toBe(before);
 });
