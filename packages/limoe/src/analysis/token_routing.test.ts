@@ -20,6 +20,21 @@ afterAll(() => {
   loaded.model.dispose();
 });
 
+/** Same experts for every token in every layer, and the same weights to 1e-6 (float32 rounding). */
+function expectSameRouting(
+  a: { layers: { tokens: { experts: number[]; weights: number[] }[] }[] },
+  b: { layers: { tokens: { experts: number[]; weights: number[] }[] }[] },
+): void {
+  const experts = (r: typeof a) => r.layers.map((l) => l.tokens.map((t) => t.experts));
+  expect(experts(a)).toEqual(experts(b));
+  expect({ ...a, layers: null }).toEqual({ ...b, layers: null });
+  a.layers.forEach((layer, l) =>
+    layer.tokens.forEach((t, i) =>
+      t.weights.forEach((w, j) => expect(Math.abs(w - b.layers[l].tokens[i].weights[j])).toBeLessThan(1e-6)),
+    ),
+  );
+}
+
 it("names each patch's expert in every MoE layer, as the router's own counts say", () => {
   const { model } = loaded;
   const routed = routeImageTokens(model, images);
@@ -43,9 +58,10 @@ it("names each patch's expert in every MoE layer, as the router's own counts say
     expect(counts).toEqual(usage);
   }
   tf.dispose([out.embeddings, ...Object.values(out.auxLosses)]);
-  // Batch-independent: an image is routed alike alone or with others.
+  // Batch-independent: an image is routed alike alone or with others — the same experts exactly; the
+  // weights to float32 rounding, since a BLAS may block a 1-image product differently from a 3-image one.
   const alone = tf.slice(images, [1, 0, 0, 0], [1, -1, -1, -1]);
-  expect(routeImageTokens(model, alone)[0]).toEqual(routed[1]);
+  expectSameRouting(routeImageTokens(model, alone)[0], routed[1]);
   alone.dispose();
 });
 
@@ -60,5 +76,5 @@ it("names each real token's expert, <sot> and <eot> included, padding left out",
     for (const layer of r.layers) expect(layer.tokens).toHaveLength(r.ids.length);
   }
   expect(bag.ids.length).toBeLessThan(boot.ids.length);
-  expect(routeTextTokens(model, tokenizer, ['a bag.'])[0]).toEqual(bag);
+  expectSameRouting(routeTextTokens(model, tokenizer, ['a bag.'])[0], bag);
 });
