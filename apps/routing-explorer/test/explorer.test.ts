@@ -33,10 +33,12 @@ if (chromium === null) console.warn(`routing explorer: the Chromium test is skip
 let out: string;
 let meta: { inputs: Record<string, unknown> };
 
+// Bundling the page (esbuild over four packages) takes seconds on a quiet machine, over a minute when CI runs
+// every package's tests beside it on two cores.
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'moevl-routing-explorer-'));
   meta = await buildExplorer(out, { minify: false });
-});
+}, 240_000);
 afterAll(() => rm(out, { recursive: true, force: true }));
 
 describe('the page bundle', () => {
