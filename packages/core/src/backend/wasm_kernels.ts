@@ -6,6 +6,7 @@ import {
   isFixedFusedMatMul,
   pureWasmKernel,
 } from './matmul_kernels.js';
+import { registerDispatchKernels } from './dispatch_kernels.js';
 import { registerGeluKernels } from './gelu_kernels.js';
 import { registerHeadsKernels } from './heads_kernels.js';
 import { registerLayerNormKernels } from './layer_norm_kernels.js';
@@ -353,6 +354,7 @@ export function registerWasmKernels(): void {
   registerLayerNormKernels();
   registerSoftmaxKernels();
   registerHeadsKernels();
+  registerDispatchKernels();
 }
 
 registerWasmKernels();

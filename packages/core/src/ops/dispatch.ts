@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { oneHot } from './one_hot.js';
-import { segmentSum } from './segment_sum.js';
+import '../backend/wasm_kernels.js';
+import { COMBINE_TOKENS, DISPATCH_TOKENS, hasDispatchKernels } from '../backend/dispatch_kernels.js';
+import {
+  bufferSlot,
+  checkAssignment,
+  combineTokensComposite,
+  dispatchTokensComposite,
+} from './dispatch_composite.js';
 
 /**
  * Token ↔ expert-buffer movement for sparse MoE, split as vmoe splits it: the router decides, per token
@@ -9,33 +16,11 @@ import { segmentSum } from './segment_sum.js';
  *  - one-hot tensors `[S, E, C]` (vmoe's dispatch/combine weights, used with einsum/matMul): simple,
  *    O(S·E·C) memory, good for tests and small E;
  *  - index form (`dispatchTokens` / `combineTokens`): a scatter/gather of rows, O(S·K·D), what the MoE
- *    layer runs.
+ *    layer runs. On wasm and cpu each direction is one fused kernel (`backend/dispatch_kernels.ts`, gradients
+ *    registered with it); elsewhere composed from tfjs ops (`dispatch_composite.ts`).
  */
 
-function checkAssignment(op: string, expertIndex: tf.Tensor, position: tf.Tensor): void {
-  if (expertIndex.dtype !== 'int32' || position.dtype !== 'int32') {
-    throw new Error(`${op}: expertIndex and position must be int32.`);
-  }
-  if (
-    expertIndex.rank !== 2 ||
-    position.rank !== 2 ||
-    expertIndex.shape.some((d, i) => d !== position.shape[i])
-  ) {
-    throw new Error(
-      `${op}: expertIndex [${expertIndex.shape}] and position [${position.shape}] must both be [S, K].`,
-    );
-  }
-}
-
-/** Flat buffer slot `e·C + p` of every choice, or −1 where the choice was dropped. `[S, K]` int32. */
-function bufferSlot_(expertIndex: tf.Tensor, position: tf.Tensor, capacity: number): tf.Tensor {
-  checkAssignment('bufferSlot', expertIndex, position);
-  const kept = tf.logicalAnd(tf.greaterEqual(position, 0), tf.less(position, capacity));
-  const slot = tf.add(tf.mul(expertIndex, tf.scalar(capacity, 'int32')), position);
-  return tf.where(kept, slot, tf.fill(slot.shape, -1, 'int32'));
-}
-
-export const bufferSlot = tf.op({ bufferSlot_ });
+export { bufferSlot };
 
 /**
  * 0/1 dispatch mask `[S, E, C]`: mask[s, e, c] = 1 iff one of token s's choices landed in slot c of
@@ -90,15 +75,14 @@ function dispatchTokens_(
   capacity: number,
 ): tf.Tensor3D {
   checkAssignment('dispatchTokens', expertIndex, position);
-  const [s, k] = expertIndex.shape;
+  const s = expertIndex.shape[0];
   if (x.rank !== 2 || x.shape[0] !== s)
     throw new Error(`dispatchTokens: x must be [${s}, D], got [${x.shape}].`);
-  const d = x.shape[1];
-  const slot = bufferSlot(expertIndex, position, capacity);
-  // One segment sum per choice rather than one over k tiled copies of x: tiling costs more than the sums.
-  const slots = k === 1 ? [tf.reshape(slot, [-1])] : tf.unstack(slot, 1);
-  const parts = slots.map((ids) => segmentSum(x, ids as tf.Tensor1D, numExperts * capacity));
-  return tf.reshape(parts.length === 1 ? parts[0] : tf.addN(parts), [numExperts, capacity, d]);
+  if (x.dtype !== 'float32' || !hasDispatchKernels()) {
+    return dispatchTokensComposite(x, expertIndex, position, numExperts, capacity);
+  }
+  const attrs = { numExperts, capacity } as unknown as tf.NamedAttrMap;
+  return tf.engine().runKernel(DISPATCH_TOKENS, { x, expertIndex, position }, attrs) as tf.Tensor3D;
 }
 
 export const dispatchTokens = tf.op({ dispatchTokens_ });
@@ -115,18 +99,15 @@ function combineTokens_(
   weights: tf.Tensor,
 ): tf.Tensor2D {
   checkAssignment('combineTokens', expertIndex, position);
-  const [e, c, d] = expertOutput.shape;
   const [s, k] = expertIndex.shape;
   if (weights.rank !== 2 || weights.shape[0] !== s || weights.shape[1] !== k) {
     throw new Error(`combineTokens: weights must be [${s}, ${k}], got [${weights.shape}].`);
   }
-  const slot = bufferSlot(expertIndex, position, c);
-  const kept = tf.greaterEqual(slot, 0);
-  const safeSlot = tf.reshape(tf.where(kept, slot, tf.zerosLike(slot)), [-1]);
-  const gathered = tf.reshape(tf.gather(tf.reshape(expertOutput, [e * c, d]), safeSlot), [s, k, d]);
-  const w = tf.where(kept, weights, tf.zerosLike(weights));
-  // [S, 1, K] × [S, K, D] → [S, 1, D]
-  return tf.reshape(tf.matMul(tf.reshape(w, [s, 1, k]), gathered), [s, d]);
+  if (expertOutput.dtype !== 'float32' || weights.dtype !== 'float32' || !hasDispatchKernels()) {
+    return combineTokensComposite(expertOutput, expertIndex, position, weights);
+  }
+  const inputs = { expertOutput, expertIndex, position, weights };
+  return tf.engine().runKernel(COMBINE_TOKENS, inputs) as tf.Tensor2D;
 }
 
 export const combineTokens = tf.op({ combineTokens_ });

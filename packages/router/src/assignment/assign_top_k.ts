@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertInteger, topK } from '@moevl/core';
 import { bufferPositions, droplessCapacity } from './buffer_positions.js';
 import { checkCapacity, readGates, readMask } from './gates_input.js';
+import { priorityOrder } from './priority_order.js';
 
 export interface AssignTopKOptions {
   /** Experts per token (K): the number of choices of every token, and the width of the result. */
@@ -63,15 +64,8 @@ function tokenOrder(
 ): number[] {
   const order: number[] = [];
   for (let s = 0; s < gates.length / experts; s++) if (keep == null || keep[s]) order.push(s);
-  if (batchPriority) {
-    const priority = (s: number) => gates[s * experts + expertIndex[s * k]];
-    // Array.prototype.sort is stable (ES2019): equal top-1 gates keep token order.
-    order.sort((a, b) => {
-      const pa = priority(a);
-      const pb = priority(b);
-      return pa === pb ? 0 : pa < pb ? 1 : -1;
-    });
-  }
+  // Stable: equal top-1 gates keep token order.
+  if (batchPriority) return priorityOrder(order, (s) => gates[s * experts + expertIndex[s * k]]);
   return order;
 }
 
