@@ -2,7 +2,7 @@
 // writes one summary per run — metrics, and every test item's outcome so paired statistics can be
 // recomputed — to <run>/summary-twemoji.json and docs/experiments/emoji/runs/<run>.json (committed).
 //
-//   node experiments/emoji/evaluate.mjs experiments/emoji/runs/e20-*-s*  experiments/emoji/runs/untrained-*
+//   node experiments/emoji/evaluate.mjs experiments/emoji/runs/e20-*-s? experiments/emoji/runs/untrained-*-s?
 //
 // The model goes through the library's ImageTextModel adapter (LIMoEImageTextModel: images and texts encoded
 // alone, MoE layers dropless, so nothing depends on the batch); the Twemoji images through the library's

@@ -253,10 +253,12 @@ function chart() {
   const groupW = (W - left - 20) / groups.length;
   const all = [
     ...variants.map((v) => ({ v, rs: bySeed(trained(twemoji), v) })),
-    ...['limoe.json', 'dense.json'].map((c) => ({
-      v: `untrained-${c.replace('.json', '')}`,
-      rs: untrained.filter((r) => r.config === c).sort((a, b) => a.seed - b.seed),
-    })),
+    ...['limoe.json', 'dense.json', 'two-tower.json']
+      .filter((c) => untrained.some((r) => r.config === c))
+      .map((c) => ({
+        v: `untrained-${c.replace('.json', '')}`,
+        rs: untrained.filter((r) => r.config === c).sort((a, b) => a.seed - b.seed),
+      })),
   ];
   const colour = {
     limoe: '#d62728',
@@ -264,6 +266,7 @@ function chart() {
     'two-tower': '#2ca02c',
     'untrained-limoe': '#f4a6a6',
     'untrained-dense': '#a6c8e8',
+    'untrained-two-tower': '#b5dfb0',
   };
   const maxV = Math.max(0.05, ...groups.flatMap((m) => all.flatMap(({ rs }) => rs.map((r) => value(r, m)))));
   const yMax = Math.ceil(maxV * 10) / 10;
@@ -305,7 +308,7 @@ function chart() {
   });
   const legend = [...all.map(({ v }) => [LABEL[v] ?? v.replace('-', ' '), colour[v]])];
   legend.forEach(([name, col], i) => {
-    const x = left + i * 130;
+    const x = left + i * 125;
     out.push(
       `<rect x="${x}" y="${H - 40}" width="10" height="10" fill="${col}"/><text x="${x + 14}" y="${H - 31}">${name}</text>`,
     );
@@ -373,7 +376,8 @@ const lines = [
   `- **Models** (\`experiments/emoji/{limoe,dense,two-tower}.json\`): 32×32 RGB in 4-pixel patches (64 image tokens), 20 text`,
   '  tokens, width 128, 4 pre-LN blocks, 4 heads, MLP/expert width 512, embedding 128, BPE (2,048) learned from the',
   '  training captions. LIMoE: 8 experts in blocks 1 and 3, top-1, BPR, capacity factor 1.05 in training, entropy',
-  '  losses; evaluation dropless. Dense: the same with a dense MLP (equal compute per token).',
+  '  losses; evaluation dropless. Dense: the same with a dense MLP (equal compute per token). Two towers (CLIP-style):',
+  '  an image and a text transformer, each of the dense shapes.',
   `- **Training** (\`zero-shot train\`, open_clip-style): ${epochs} epochs of the ${N} Noto pairs at batch 64, AdamW lr 1e-3`,
   '  (warmup 10%, cosine, weight decay 0.2), random resized crop 0.9–1, CLIP loss with diagonal positives. Seeds set',
   '  initialisation, data order and crops.',
@@ -383,8 +387,8 @@ const lines = [
   '```sh',
   'bash experiments/emoji/setup.sh   # npm ci of the pinned data packages in experiments/emoji only, then prepare.mjs',
   `bash experiments/emoji/run.sh ${epochs} "0 1 2" "${variants.join(' ')}"   # one run at a time`,
-  'bash experiments/emoji/run.sh 1 "0 1 2" "untrained-limoe untrained-dense"',
-  `node experiments/emoji/evaluate.mjs experiments/emoji/runs/e${epochs}-*-s? experiments/emoji/runs/untrained-*`,
+  `bash experiments/emoji/run.sh 1 "0 1 2" "${untrainedConfigs.map((c) => `untrained-${c.replace('.json', '')}`).join(' ')}"`,
+  `node experiments/emoji/evaluate.mjs experiments/emoji/runs/e${epochs}-*-s? experiments/emoji/runs/untrained-*-s?`,
   `node experiments/emoji/evaluate.mjs --style noto experiments/emoji/runs/e${epochs}-*-s?`,
   `node experiments/emoji/report.mjs ${epochs}`,
   '```',
