@@ -2,7 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, expect, it } from 'vitest';
 import { combineTokens, dispatchTokens } from '../ops/dispatch.js';
 import { combineTokensComposite, dispatchTokensComposite } from '../ops/dispatch_composite.js';
-import { checkGradients, describeEachBackend, expectNoLeakedTensors } from '../testing/index.js';
+import {
+  checkGradients,
+  describeEachBackend,
+  expectNoLeakedTensors,
+  seededUniform,
+} from '../testing/index.js';
 import { COMBINE_TOKENS, DISPATCH_TOKENS, hasDispatchKernels } from './dispatch_kernels.js';
 import { useNativeMatMul } from './matmul_kernels.js';
 
@@ -15,15 +20,7 @@ interface Case {
   seed: number;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededUniform;
 
 /**
  * A token-choice assignment as the routers make it: K distinct experts per token, positions counted per expert

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededUniform } from '@moevl/core/testing';
 import { priorityOrder } from './priority_order.js';
 
 /** The comparator sort `assignTopK` used before: descending priority, ties in token order. */
@@ -10,15 +11,7 @@ function reference(tokens: number[], priority: (s: number) => number): number[] 
   });
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededUniform;
 
 describe('priorityOrder (Batch Priority Routing order)', () => {
   it('equals the stable comparator sort on float32 gates with ties, zeros, −0, negatives and infinities', () => {
