@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -37,12 +37,22 @@ function permissionsUnavailable(): string | undefined {
   try {
     process.setegid!(NOBODY);
     process.seteuid(NOBODY);
-    process.seteuid(0);
-    process.setegid!(0);
-    return undefined;
   } catch (err) {
     return `running as root without the right to switch to user nobody (${(err as Error).message})`;
   }
+  // As nobody the command still reads the checkout (the model fixture, lazily imported modules).
+  let readable = true;
+  try {
+    accessSync(TINY_CLIP, constants.R_OK | constants.X_OK);
+  } catch {
+    readable = false;
+  } finally {
+    process.seteuid(0);
+    process.setegid!(0);
+  }
+  return readable
+    ? undefined
+    : `user nobody cannot read this checkout (${TINY_CLIP}; a parent folder is private, e.g. mktemp -d's 0700)`;
 }
 const noPermissions = permissionsUnavailable();
 if (noPermissions) console.warn(`permission cases skipped: ${noPermissions}.`);
