@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pairedDifference } from '../lib/paired.mjs';
+import { routingSection } from './routing_section.mjs';
 
 const epochs = process.argv[2] ?? '20';
 const repo = new URL('../../', import.meta.url).pathname;
@@ -436,6 +437,7 @@ const lines = [
   `| --- | --- | ${METRICS.map(() => '---').join(' | ')} |`,
   ...gapRows,
   '',
+  ...routingSection(docsDir),
   '### Training',
   '',
   '| model | config | parameters | steps | batch | minutes per seed | final training loss per seed | backend |',
