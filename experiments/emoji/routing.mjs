@@ -89,7 +89,7 @@ const rows = runs.flatMap((r) => r.layers.map((l) => ({ label: `seed ${r.seed}, 
 const E = rows[0].l.imageShareByExpert.length;
 const left = 120;
 const top = 40;
-const width = left + E * cell + 20;
+const width = Math.max(left + E * cell + 20, 560);
 const height = top + rows.length * cell + 40;
 const colour = (s) => {
   if (s == null) return 'rgb(230,230,230)';
