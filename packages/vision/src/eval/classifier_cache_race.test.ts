@@ -5,7 +5,6 @@
  * process" finish inside acquireLock.
  */
 import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTransformersClip } from '../clip/transformers_clip.js';
@@ -65,7 +64,7 @@ describe('classifier cache, built by another process between the first look and 
       cacheDir,
     });
     expect(race.before).toBeNull();
-    expect(got.file).toBe(join(cacheDir, file.slice(cacheDir.length + 1)));
+    expect(got.file).toBe(file);
     expect(got.cached).toBe(true);
     expect(texts).toBe(0);
     expect(Array.from(got.classifier.dataSync())).toEqual(Array.from(built.classifier.dataSync()));
