@@ -191,6 +191,27 @@ describe('runZeroShotEval on coloured squares with the tiny CLIP', () => {
     });
   });
 
+  it('a prefetched batch that fails while the one before is scored fails the run, with no unhandled rejection', async () => {
+    const source = imageDatasetSource(ds);
+    let calls = 0;
+    const failing = {
+      ...source,
+      loadBatch: (indices: number[], pre: Parameters<typeof source.loadBatch>[1]) =>
+        ++calls === 1 ? source.loadBatch(indices, pre) : Promise.reject(new Error('disk went away')),
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(runZeroShotEval(options({ source: failing }))).rejects.toThrow('disk went away');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(calls).toBe(2);
+    expect(unhandled).toEqual([]);
+  });
+
   it('rejects bad options before any work', async () => {
     await expect(runZeroShotEval(options({ batchSize: 0 }))).rejects.toThrow(
       'batchSize must be a positive integer, got 0.',

@@ -148,7 +148,14 @@ export async function runZeroShotEval(options: ZeroShotEvalOptions): Promise<Zer
         workDir: options.workDir,
       };
       const imagesStart = performance.now();
-      const load = (indices: number[]) => source.loadBatch(indices, model.preprocess);
+      // A prefetch may fail (or be stopped by the signal) while the batch before it is scored: a handler
+      // attached at once keeps that from being an unhandled rejection, which ends the process; the error
+      // still reaches whoever awaits the batch.
+      const load = (indices: number[]) => {
+        const batch = source.loadBatch(indices, model.preprocess);
+        batch.catch(() => undefined);
+        return batch;
+      };
       let next: Promise<EvalSourceBatch> | null = load(batches[0].indices);
       try {
         progress('images', done.size, items.length);
