@@ -5,7 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { ENCODER_FORMAT, loadEncoder, saveEncoder } from './encoder_io.js';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ENCODER_FORMAT, ENCODER_VERSION, loadEncoder, loadEncoderFile, saveEncoder } from './encoder_io.js';
 import { VisionTransformer, type VisionTransformerArgs } from './vision_transformer.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'moevl-vision-'));
@@ -28,9 +30,15 @@ describeEachBackend('encoder checkpoints', (backend) => {
     it(`${variant}: weights round-trip through safetensors into a model with another seed`, async () => {
       const model = new VisionTransformer({ ...TINY, ...extra });
       const path = join(dir, `${variant}-${backend}.safetensors`);
-      await saveEncoder(path, model, { step: '42' });
+      await saveEncoder(path, model, { step: 42, dataset: 'squares' });
       const { tensors, metadata } = await readSafetensors(path);
-      expect(metadata).toEqual(expect.objectContaining({ step: '42', format: ENCODER_FORMAT }));
+      // Core's model file: format name/version, the config and each extra as JSON.
+      expect(metadata).toEqual({
+        format: `${ENCODER_FORMAT}/${ENCODER_VERSION}`,
+        config: expect.any(String),
+        step: '42',
+        dataset: '"squares"',
+      });
       expect(Object.keys(tensors).sort()).toEqual(Object.keys(model.namedWeights()).sort());
       // Only the checkpoint can make a model built with another seed produce the same outputs.
       const spec = JSON.parse(metadata.config);
@@ -42,8 +50,9 @@ describeEachBackend('encoder checkpoints', (backend) => {
       fresh.loadWeights(tensors, { source: path });
       const b = fresh.apply(x);
       expectSame(a, b);
-      const loaded = await loadEncoder(path);
+      const { model: loaded, extras, version } = await loadEncoderFile(path);
       expect(loaded).toBeInstanceOf(VisionTransformer);
+      expect({ extras, version }).toEqual({ extras: { step: 42, dataset: 'squares' }, version: 2 });
       const c = loaded.apply(x);
       expectSame(a, c);
       tf.dispose([x, a, before, b, c, ...Object.values(tensors)]);
@@ -79,13 +88,69 @@ describeEachBackend('encoder checkpoints', (backend) => {
     await writeSafetensors(plain, { w });
     w.dispose();
     await expect(loadEncoder(plain)).rejects.toThrow(
-      /has no "config" metadata, so it was not written by saveEncoder/,
+      `${plain}: not a vision encoder file (format undefined, expected "moevl-vision-encoder/2"); saveEncoder writes`,
     );
+    await expect(loadEncoder(plain)).rejects.toThrow(/build the model yourself and call model.loadWeights/);
     const model = new VisionTransformer(TINY);
     await expect(saveEncoder(plain, model, { config: 'x' })).rejects.toThrow(/must not set "config"/);
+    // A damaged header is named as such, and nothing is left allocated.
+    await saveEncoder(plain, model);
+    const { tensors, metadata } = await readSafetensors(plain);
+    await writeSafetensors(plain, tensors, { ...metadata, config: '{"className": ' });
+    tf.dispose(Object.values(tensors));
+    const before = tf.memory().numTensors;
+    await expect(loadEncoder(plain)).rejects.toThrow(
+      /header \(config, extras\) is not valid JSON; the file is damaged/,
+    );
+    await expect(loadEncoder(plain, { imageSize: 16 })).rejects.toThrow(/the file is damaged/);
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 });
+
+const V1_FIXTURE = fileURLToPath(new URL('../../test/fixtures/encoder-v1/', import.meta.url));
+
+describeEachBackend(
+  'encoder files of version 1 (moevl-vision-encoder/v1, written before the model file)',
+  () => {
+    it('load with their weights, extras and outputs unchanged, also resized', async () => {
+      const path = join(V1_FIXTURE, 'vmoe-tiny.safetensors');
+      const before = tf.memory().numTensors;
+      const stored = await readSafetensors(path);
+      expect(stored.metadata.format).toBe('moevl-vision-encoder/v1');
+      const { model, extras, version } = await loadEncoderFile(path);
+      expect({ extras, version }).toEqual({
+        extras: { step: '42', dataset: 'none (random init)' },
+        version: 1,
+      });
+      const weights = model.namedWeights();
+      expect(Object.keys(weights).sort()).toEqual(Object.keys(stored.tensors).sort());
+      for (const [name, t] of Object.entries(stored.tensors)) expectSame(t, weights[name]);
+      // The outputs the writing code produced (cpu backend) on the same input.
+      const expected = JSON.parse(await readFile(join(V1_FIXTURE, 'vmoe-tiny.outputs.json'), 'utf8')) as {
+        shape: number[];
+        outputs: number[];
+      };
+      const x = tf.tidy(() =>
+        tf.sin(
+          tf
+            .range(0, 2 * 3 * 8 * 8)
+            .reshape([2, 3, 8, 8])
+            .mul(0.37),
+        ),
+      );
+      const y = model.apply(x);
+      expect(y.shape).toEqual(expected.shape);
+      const got = y.dataSync();
+      expected.outputs.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 4));
+      const big = await loadEncoder(path, { imageSize: 16 });
+      expect(big.namedWeights()['pos_embed'].shape).toEqual([1, 17, 16]);
+      tf.dispose([x, y, ...Object.values(stored.tensors)]);
+      [model, big].forEach((m) => m.dispose());
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  },
+);
 
 it('refuses an encoder file whose config cannot fit, in one sentence and before allocating', async () => {
   const model = new VisionTransformer(TINY);
