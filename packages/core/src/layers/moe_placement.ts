@@ -1,3 +1,5 @@
+import { assertInteger, assertPositiveInteger } from '../config/integer_checks.js';
+
 /**
  * Which blocks of a `depth`-block transformer carry a sparse layer, in either of the two spellings the
  * papers use (and model files already written hold):
@@ -16,10 +18,6 @@ export interface StridedPlacement {
 }
 
 export type ListedPlacement = 'odd' | 'even' | 'all' | 'none' | number[];
-
-function positiveInteger(value: unknown): boolean {
-  return Number.isInteger(value) && (value as number) >= 1;
-}
 
 /**
  * The 0-based indices of the blocks a placement selects, in increasing order. `where` names the placement
@@ -48,8 +46,7 @@ export function placeBlocks(placement: MoEPlacement, depth: number, where: strin
     return [...(list as number[])].sort((a, b) => a - b);
   }
   const every = placement.every ?? 2;
-  if (!positiveInteger(every))
-    throw new Error(`${where}.every must be a positive integer, got ${placement.every}.`);
+  assertPositiveInteger(`${where}.every`, every);
   const candidates = all.filter((i) => i % every === every - 1);
   if (candidates.length === 0) {
     throw new Error(
@@ -57,11 +54,10 @@ export function placeBlocks(placement: MoEPlacement, depth: number, where: strin
     );
   }
   if (placement.last == null) return candidates;
-  if (!positiveInteger(placement.last) || placement.last > candidates.length) {
-    throw new Error(
-      `${where}.last must be an integer in [1, ${candidates.length}] (blocks ${candidates.join(', ')} ` +
-        `match every = ${every} in a ${depth}-block model), got ${placement.last}.`,
-    );
-  }
+  assertInteger(`${where}.last`, placement.last, {
+    min: 1,
+    max: candidates.length,
+    note: `blocks ${candidates.join(', ')} match every = ${every} in a ${depth}-block model`,
+  });
   return candidates.slice(candidates.length - placement.last);
 }

@@ -137,11 +137,6 @@ export class TransformerBlock extends Layer {
     this.mlp = this.addChild('mlp', mlp as FeedForwardLayer);
   }
 
-  /** Whether the attention slot holds core's dense `MultiHeadSelfAttention`. */
-  get denseAttention(): boolean {
-    return this.attn instanceof MultiHeadSelfAttention;
-  }
-
   /** x [B, T, D] → {y [B, T, D], auxLosses, metrics, slots} from both slots. */
   forward(x: tf.Tensor, ctx: TransformerBlockContext = { training: false }): TransformerBlockOutput {
     const slots: TransformerBlockOutput['slots'] = {

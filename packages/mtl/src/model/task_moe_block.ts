@@ -8,6 +8,7 @@ import {
   type AttentionLayer,
   type TransformerBlockContext,
   type TransformerBlockOutput,
+  assertPositiveInteger,
   deriveSeed,
 } from '@moevl/core';
 import { MoELayer, type TaskConditionedRouterOptions } from '@moevl/router';
@@ -66,13 +67,8 @@ export class TaskMoEBlock extends TransformerBlock {
   readonly numTasks: number;
 
   constructor(args: TaskMoEBlockArgs) {
-    for (const key of ['dim', 'numHeads', 'numTasks'] as const) {
-      if (!Number.isInteger(args[key]) || args[key] < 1) {
-        throw new Error(
-          `TaskMoEBlock ${args.name ?? 'task_moe_block'}: ${key} must be a positive integer, got ${args[key]}.`,
-        );
-      }
-    }
+    for (const key of ['dim', 'numHeads', 'numTasks'] as const)
+      assertPositiveInteger(`TaskMoEBlock ${args.name ?? 'task_moe_block'}: ${key}`, args[key]);
     const blockSeed = args.seed ?? Math.floor(Math.random() * 0x7fffffff);
     const seed = (name: string) => deriveSeed(blockSeed, name);
     const { dim, numHeads, numTasks } = args;

@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { Layer, LayerNorm, type Rng, assertModelFits, oneHot, runBlocks } from '@moevl/core';
+import {
+  Layer,
+  LayerNorm,
+  type Rng,
+  assertIndex,
+  assertInteger,
+  assertModelFits,
+  oneHot,
+  runBlocks,
+} from '@moevl/core';
 import { type TaskConditionedRouter, isTaskConditionedRouter, MoELayer } from '@moevl/router';
 import { PatchEmbedding } from '@moevl/vision';
 import { type TaskHead, createHead } from '../heads/create_head.js';
@@ -194,11 +203,7 @@ export class TaskMoEViT extends Layer {
       throw new Error('TaskMoEViT.setTaskK: the model has no MoE MLP layer (moeMlp.blocks).');
     }
     const limit = Math.min(...routers.map((r) => Math.min(this.baseConfig.moeMlp.kMax, r.numExperts)));
-    if (!Number.isInteger(k) || k < 1 || k > limit) {
-      throw new Error(
-        `TaskMoEViT.setTaskK: k must be an integer in [1, ${limit}] (min(kMax, experts)), got ${k}.`,
-      );
-    }
+    assertInteger('TaskMoEViT.setTaskK: k', k, { min: 1, max: limit, note: 'min(kMax, experts)' });
     for (const r of routers) r.setTaskK(task, k);
   }
 
@@ -206,11 +211,7 @@ export class TaskMoEViT extends Layer {
   private taskTensor(task: TaskIds, n: number): tf.Tensor1D {
     const T = this.numTasks;
     if (typeof task === 'number') {
-      if (!Number.isInteger(task) || task < 0 || task >= T) {
-        throw new Error(
-          `TaskMoEViT: ctx.task must be an integer in [0, ${T}) (the task index), got ${task}.`,
-        );
-      }
+      assertIndex('TaskMoEViT: ctx.task', task, T, 'the task index');
       return tf.fill([n], task, 'int32') as tf.Tensor1D;
     }
     if (task.dtype !== 'int32' || task.rank !== 1 || task.shape[0] !== n) {
@@ -285,9 +286,7 @@ export class TaskMoEViT extends Layer {
 
   /** Task t's head on backbone tokens: logits [N, C] or a dense map [N, H, W, C]. */
   head(task: number, tokens: tf.Tensor): tf.Tensor {
-    if (!Number.isInteger(task) || task < 0 || task >= this.numTasks) {
-      throw new Error(`TaskMoEViT.head: task must be an integer in [0, ${this.numTasks}), got ${task}.`);
-    }
+    assertIndex('TaskMoEViT.head: task', task, this.numTasks);
     return this.heads[task].apply(tokens);
   }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng, deriveSeed } from '@moevl/core';
+import { Rng, assertIndex, assertInteger, deriveSeed } from '@moevl/core';
 import { assignTopK } from '../assignment/assign_top_k.js';
 import { computeCapacity } from '../assignment/capacity.js';
 import { readMask } from '../assignment/gates_input.js';
@@ -96,11 +96,9 @@ export class TaskConditionedRouter implements Router {
    */
   setTaskK(task: number, k: number): void {
     this.checkTask(task);
-    if (!isValidTaskK(k, this.kLimit())) {
-      throw this.error(
-        `setTaskK: k must be an integer in [1, ${this.kLimit()}] (min(kMax, numExperts)), got ${k}`,
-      );
-    }
+    assertInteger('setTaskK: k', k, { min: 1, max: this.kLimit(), note: 'min(kMax, numExperts)' }, (m) =>
+      this.error(m.replace(/\.$/, '')),
+    );
     this.k[task] = k;
   }
 
@@ -185,9 +183,7 @@ export class TaskConditionedRouter implements Router {
   }
 
   private checkTask(task: number): void {
-    if (!Number.isInteger(task) || task < 0 || task >= this.numTasks) {
-      throw this.error(`task must be an integer in [0, ${this.numTasks}) (numTasks), got ${task}`);
-    }
+    assertIndex('task', task, this.numTasks, 'numTasks', (m) => this.error(m.replace(/\.$/, '')));
   }
 
   /** Validates `ctx.task` / `ctx.numTasks` and reads the task ids. */

@@ -1,4 +1,4 @@
-import { type StridedPlacement, placeBlocks } from '@moevl/core';
+import { type StridedPlacement, assertPositiveInteger, placeBlocks } from '@moevl/core';
 import type { RouterSpec } from '@moevl/router';
 
 /**
@@ -20,10 +20,6 @@ export interface VMoESpec extends StridedPlacement {
   hiddenDim?: number;
 }
 
-function positiveInteger(value: unknown): boolean {
-  return Number.isInteger(value) && (value as number) >= 1;
-}
-
 /**
  * The 0-based indices of the blocks that get an MoE MLP, in increasing order, for a model of `depth` blocks
  * (core's `placeBlocks` on the spec's `every`/`last`). Throws when the spec asks for more blocks than exist
@@ -31,11 +27,7 @@ function positiveInteger(value: unknown): boolean {
  */
 export function moeBlockIndices(depth: number, spec: VMoESpec): number[] {
   const blocks = placeBlocks({ every: spec.every, last: spec.last }, depth, 'V-MoE: moe');
-  if (!positiveInteger(spec.numExperts)) {
-    throw new Error(`V-MoE: moe.numExperts must be a positive integer, got ${spec.numExperts}.`);
-  }
-  if (spec.hiddenDim != null && !positiveInteger(spec.hiddenDim)) {
-    throw new Error(`V-MoE: moe.hiddenDim must be a positive integer, got ${spec.hiddenDim}.`);
-  }
+  assertPositiveInteger('V-MoE: moe.numExperts', spec.numExperts);
+  if (spec.hiddenDim != null) assertPositiveInteger('V-MoE: moe.hiddenDim', spec.hiddenDim);
   return blocks;
 }

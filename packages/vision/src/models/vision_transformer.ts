@@ -9,6 +9,7 @@ import {
   type TokenContext,
   TransformerBlock,
   assertModelFits,
+  assertPositiveInteger,
   checkActivation,
   runBlocks,
 } from '@moevl/core';
@@ -89,10 +90,6 @@ export interface VisionTransformerOutput {
   metrics: Record<string, MetricValue>;
 }
 
-function positiveInteger(value: unknown): boolean {
-  return Number.isInteger(value) && (value as number) >= 1;
-}
-
 /**
  * Vision Transformer (Dosovitskiy et al. 2021) and its sparse variant V-MoE (Riquelme et al. 2021) in one
  * class: patch embedding → optional class token → + learned position embeddings → `depth` pre-LN
@@ -141,14 +138,10 @@ export class VisionTransformer extends Layer {
   constructor(args: VisionTransformerArgs) {
     super(args);
     const who = `VisionTransformer ${this.name}`;
-    for (const key of ['patchSize', 'dim', 'depth', 'numHeads'] as const) {
-      if (!positiveInteger(args[key]))
-        throw new Error(`${who}: ${key} must be a positive integer, got ${args[key]}.`);
-    }
+    for (const key of ['patchSize', 'dim', 'depth', 'numHeads'] as const)
+      assertPositiveInteger(`${who}: ${key}`, args[key]);
     for (const key of ['projectionDim', 'numClasses'] as const) {
-      if (args[key] != null && !positiveInteger(args[key])) {
-        throw new Error(`${who}: ${key} must be a positive integer or null, got ${args[key]}.`);
-      }
+      if (args[key] != null) assertPositiveInteger(`${who}: ${key}`, args[key]);
     }
     this.imageSize = args.imageSize;
     this.patchSize = args.patchSize;
