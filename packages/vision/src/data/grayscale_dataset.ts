@@ -89,10 +89,15 @@ export async function loadIdxSplit(
   if (perClass !== undefined) {
     assertPositiveInteger(`${spec.name}: perClass`, perClass, (m) => new DatasetError('bad-option', m));
   }
-  const [[images, imagesFile], [labels, labelsFile]] = await Promise.all([
+  // Both read at once; a failure is reported in file order (images first), not by which read lost the race.
+  const read = await Promise.allSettled([
     readFirstExisting(dir, `${spec.stem}-images-idx3-ubyte`, spec),
     readFirstExisting(dir, `${spec.stem}-labels-idx1-ubyte`, spec),
   ]);
+  for (const r of read) if (r.status === 'rejected') throw r.reason;
+  const [[images, imagesFile], [labels, labelsFile]] = read.map(
+    (r) => (r as PromiseFulfilledResult<[IdxArray, string]>).value,
+  );
   const wrong = (why: string): never => {
     throw new DatasetError(
       'bad-dataset-file',
