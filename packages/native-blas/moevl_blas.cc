@@ -2,6 +2,7 @@
 // heap), in place. The caller passes the heap's ArrayBuffer and byte offsets; nothing is copied in or out.
 // Batches (with broadcast batch dimensions as zero strides), the transpose flags, a rank-1 bias and the
 // activations tfjs fuses into `_FusedMatMul` are handled here so one kernel call is one N-API call.
+#include <cstdlib>
 #include <node_api.h>
 
 #include "moevl_kernels.h"
@@ -30,16 +31,25 @@ char* openblas_get_corename(void);
 }
 #endif
 
-// The thread count setThreads asked for, and the one the BLAS runs now. A product smaller than kThreadedMacs
-// multiply-adds runs on one thread: splitting it costs more than it saves (OpenBLAS' own cut-off is ~1000×
-// lower), and on a loaded machine a second thread waiting for a core stalls the whole product.
+// The thread count setThreads asked for, and the one the BLAS runs now. A product smaller than
+// ThreadedMacs() multiply-adds runs on one thread: splitting a tiny product (an attention head's 40×40×32)
+// costs more than it saves. The cut-off, 2^22 (a 128×128×256 product), was measured on LIMoE's training
+// step, whose products are 5120×128×384-sized: at 2^28 they all ran on one thread (317 img/s median), at
+// 2^21–2^24 on two (370–400 img/s); MOEVL_THREADED_MACS overrides it.
 int g_blas_threads = 1;
 int g_blas_now = -1;
-constexpr double kThreadedMacs = 268435456.0;  // 2^28: a 1024×1024×256 product
+double ThreadedMacs() {
+  static const double macs = [] {
+    const char* env = std::getenv("MOEVL_THREADED_MACS");
+    const double v = env != nullptr ? std::atof(env) : 0.0;
+    return v > 0 ? v : 4194304.0;  // 2^22
+  }();
+  return macs;
+}
 
 void BlasThreadsFor(double macs) {
 #if defined(MOEVL_OPENBLAS)
-  const int want = macs >= kThreadedMacs ? g_blas_threads : 1;
+  const int want = macs >= ThreadedMacs() ? g_blas_threads : 1;
   if (want != g_blas_now) {
     openblas_set_num_threads(want);
     g_blas_now = want;
