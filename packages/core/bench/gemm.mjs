@@ -4,14 +4,24 @@
 // ratios, the machine and its load, and writes its section of bench/RESULTS.md.
 //   npm run bench:gemm -w @moevl/core
 //   MOEVL_BENCH_SIZES=1024 MOEVL_BENCH_ROUNDS=20 npm run bench:gemm -w @moevl/core
-// PyTorch runs in a child (bench/gemm_torch.py) with OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(<cores>),
-// its fastest setting on our machines; MOEVL_BENCH_PYTHON picks the interpreter (default: the first of
-// python3, /usr/bin/python3 that imports torch — Debian's python3-torch). Without it the bench says so.
+// PyTorch runs in children (bench/gemm_torch.py), one per setting of torch threads × OpenBLAS threads
+// (side_by_side's torchSettings), and each size is compared with the fastest setting by median;
+// MOEVL_BENCH_PYTHON picks the interpreter (default: the first of python3, /usr/bin/python3 that imports
+// torch — Debian's python3-torch). Without it the bench says so.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, matmulPath, useNativeMatMul } from '@moevl/core';
 import { fileURLToPath } from 'node:url';
 import { writeResultsSection } from './results_md.mjs';
-import { cores, findPython, loadRecord, machineLine, startTorch, stats } from './side_by_side.mjs';
+import {
+  cores,
+  findPython,
+  loadRecord,
+  machineLine,
+  settingName,
+  startTorch,
+  stats,
+  torchSettings,
+} from './side_by_side.mjs';
 
 const SIZES = (process.env.MOEVL_BENCH_SIZES ?? '256,512,1024,2048').split(',').map(Number);
 const ROUNDS = Math.max(10, Number(process.env.MOEVL_BENCH_ROUNDS ?? 15));
@@ -27,20 +37,23 @@ useNativeMatMul(false);
 const wasmName = `tfjs-wasm ${tf.version.tfjs} (XNNPACK, 1 thread, moevl's wrapper)`;
 useNativeMatMul(true);
 const python = findPython();
-const torch = python.py
-  ? await startTorch(python.py, fileURLToPath(new URL('./gemm_torch.py', import.meta.url)), cores)
-  : undefined;
+const torches = [];
+for (const setting of python.py ? torchSettings(cores) : []) {
+  const script = fileURLToPath(new URL('./gemm_torch.py', import.meta.url));
+  const t = await startTorch(python.py, script, setting.threads, undefined, setting.blas);
+  torches.push({ ...setting, name: settingName(setting), ...t });
+}
+const torchVersion = torches[0]?.version.replace(/, \d+ threads?$/, '');
+const torchLine = `${torchVersion}, settings (torch threads t / OpenBLAS threads b) ${torches.map((t) => t.name).join(', ')}`;
 console.log(`machine: ${machine}; load average ${load.before}`);
 console.log(`native: ${hasNative ? native.name : `not available (${native.reason})`}`);
 console.log(`wasm:   ${wasmName}`);
-console.log(
-  `torch:  ${torch ? `${torch.version} (OPENBLAS_NUM_THREADS=1)` : `not available (${python.why})`}`,
-);
+console.log(`torch:  ${torches.length > 0 ? torchLine : `not available (${python.why})`}`);
 
 const engines = [
   ...(hasNative ? [{ name: 'native', run: (a, b) => (useNativeMatMul(true), timeTf(a, b)) }] : []),
   { name: 'wasm', run: (a, b) => (useNativeMatMul(false), timeTf(a, b)) },
-  ...(torch ? [{ name: 'torch', run: (_a, _b, n) => torch.time(n) }] : []),
+  ...torches.map((t) => ({ name: `torch ${t.name}`, run: (_a, _b, n) => t.time(n) })),
 ];
 
 function timeTf(a, b) {
@@ -64,6 +77,11 @@ for (const n of SIZES) {
   }
   tf.dispose([a, b]);
   const row = { n, ...Object.fromEntries(engines.map((e) => [e.name, stats(times[e.name])])) };
+  // PyTorch's fastest setting at this size, by median.
+  const fastest = torches
+    .map((t) => ({ t, s: row[`torch ${t.name}`] }))
+    .sort((a, b) => a.s.median - b.s.median)[0];
+  row.torch = fastest?.s;
   rows.push(row);
   const fmt = (s) => (s ? `${gflops(n, s.best).toFixed(1)} / ${gflops(n, s.median).toFixed(1)}` : '–');
   const ratio = (x, y) =>
@@ -72,7 +90,7 @@ for (const n of SIZES) {
     `${n}³`,
     fmt(row.native),
     fmt(row.wasm),
-    fmt(row.torch),
+    fastest ? `${fmt(row.torch)} (${fastest.t.name})` : '–',
     ratio(row.native, row.wasm),
     ratio(row.native, row.torch),
     ratio(row.wasm, row.torch),
@@ -82,7 +100,7 @@ for (const n of SIZES) {
       `  native÷wasm ${ratio(row.native, row.wasm)}  native÷torch ${ratio(row.native, row.torch)}`,
   );
 }
-torch?.stop();
+for (const t of torches) t.stop();
 useNativeMatMul(true);
 
 writeResultsSection('gemm', [
@@ -96,11 +114,11 @@ writeResultsSection('gemm', [
   '',
   `- native: ${hasNative ? `${native.name}, moevl's kernel on the wasm heap` : `not available (${native.reason})`}`,
   `- wasm: ${wasmName}`,
-  `- PyTorch: ${torch ? `${torch.version}, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(${cores}), timed inside Python` : `not available (${python.why})`}`,
+  `- PyTorch: ${torches.length > 0 ? `${torchLine}; the fastest by median at each size; timed inside Python` : `not available (${python.why})`}`,
   '',
   'GFLOP/s as best / median of the rounds; a ratio is the speed of the first engine over the second (best / median).',
   '',
-  '| n³ | native GFLOP/s | wasm GFLOP/s | PyTorch GFLOP/s | native ÷ wasm | native ÷ PyTorch | wasm ÷ PyTorch |',
+  '| n³ | native GFLOP/s | wasm GFLOP/s | PyTorch GFLOP/s (fastest setting) | native ÷ wasm | native ÷ PyTorch | wasm ÷ PyTorch |',
   '|---|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.text.join(' | ')} |`),
 ]);

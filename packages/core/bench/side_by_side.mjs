@@ -25,13 +25,32 @@ export function findPython() {
 }
 
 /**
- * A PyTorch server (`script threads`, with OPENBLAS_NUM_THREADS=1): it prints `ready <version>`, then answers
- * each request line with the seconds the work took inside Python, or `err <message>`. `first` is written
- * before anything else (e.g. a batch as JSON). `time(request)` resolves to milliseconds.
+ * The PyTorch settings every side-by-side bench times, so that moevl is compared with PyTorch's fastest one
+ * here, never a handicapped one: torch threads (`set_num_threads`) × the BLAS's threads
+ * (`OPENBLAS_NUM_THREADS`; Debian's torch runs its matrix products on OpenBLAS). With the BLAS on one thread
+ * only the element-wise work runs in parallel; with both at `cores` the two pools can oversubscribe the cores.
  */
-export async function startTorch(py, script, threads, first) {
+export function torchSettings(n = cores) {
+  const all = [
+    { threads: n, blas: 1 },
+    { threads: 1, blas: 1 },
+    { threads: 1, blas: n },
+    { threads: n, blas: n },
+  ];
+  return all.filter((s, i) => all.findIndex((o) => o.threads === s.threads && o.blas === s.blas) === i);
+}
+
+/** A setting's short name in result keys and table heads: `2t/1b` = 2 torch threads, BLAS on 1. */
+export const settingName = (s) => `${s.threads}t/${s.blas}b`;
+
+/**
+ * A PyTorch server (`script threads`, with OPENBLAS_NUM_THREADS=blas): it prints `ready <version>`, then
+ * answers each request line with the seconds the work took inside Python, or `err <message>`. `first` is
+ * written before anything else (e.g. a batch as JSON). `time(request)` resolves to milliseconds.
+ */
+export async function startTorch(py, script, threads, first, blas = 1) {
   const child = spawn(py, [script, String(threads)], {
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    env: { ...process.env, OPENBLAS_NUM_THREADS: String(blas) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   if (first != null) child.stdin.write(`${first}\n`);

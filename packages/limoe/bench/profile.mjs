@@ -14,7 +14,7 @@ import { loadRecord, machineLine } from '../../core/bench/side_by_side.mjs';
 import { makeMoevlLimoeStep } from './limoe_step.mjs';
 
 const ROUNDS = Math.max(3, Number(process.env.MOEVL_PROFILE_ROUNDS ?? 3));
-const TOP = 12;
+const TOP = Number(process.env.MOEVL_PROFILE_TOP ?? 12);
 const SECTION = process.env.MOEVL_PROFILE_SECTION ?? 'profile';
 
 const load = loadRecord();

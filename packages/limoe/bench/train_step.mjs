@@ -6,9 +6,9 @@
 // (bench/limoe_torch.py). Interleaved call by call in one run, best and median of ≥ 10 rounds, reported as
 // images/s with ratios, written to bench/RESULTS.md.
 //   node packages/limoe/bench/train_step.mjs          (MOEVL_BENCH_ROUNDS=20 for more rounds)
-// PyTorch (Debian's python3-torch) runs with OPENBLAS_NUM_THREADS=1 twice, torch.set_num_threads(<cores>) and
-// set_num_threads(1) (faster on a loaded machine); ratios are against the faster one. Without torch the
-// bench says so and prints moevl's numbers alone.
+// PyTorch (Debian's python3-torch) runs in every setting of torch threads × OpenBLAS threads (side_by_side's
+// torchSettings: 2t/1b, 1t/1b, 1t/2b, 2t/2b on 2 cores); ratios are against the fastest one by median.
+// Without torch the bench says so and prints moevl's numbers alone.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, matmulPath } from '@moevl/core';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,9 @@ import {
   interleave,
   loadRecord,
   machineLine,
+  settingName,
   startTorch,
+  torchSettings,
 } from '../../core/bench/side_by_side.mjs';
 import { BATCH, VOCAB, makeMoevlLimoeStep, syntheticBatch } from './limoe_step.mjs';
 
@@ -45,16 +47,17 @@ const payload = JSON.stringify({
 });
 const python = findPython();
 const script = fileURLToPath(new URL('./limoe_torch.py', import.meta.url));
-const torchSettings = python.py ? [...new Set([cores, 1])] : [];
+const settings = python.py ? torchSettings(cores) : [];
 const torches = [];
-for (const threads of torchSettings) {
-  torches.push({ threads, ...(await startTorch(python.py, script, threads, payload)) });
+for (const setting of settings) {
+  const t = await startTorch(python.py, script, setting.threads, payload, setting.blas);
+  torches.push({ ...setting, name: settingName(setting), ...t });
 }
 console.log(`machine: ${machineLine()}; load average ${load.before}`);
 console.log(`moevl: tfjs ${tf.version.tfjs} ${tf.getBackend()}, matmul ${path.name}`);
 console.log(
   torches.length > 0
-    ? `torch: ${torches[0].version.replace(/, \d+ threads?$/, '')}, OPENBLAS_NUM_THREADS=1, set_num_threads ${torchSettings.join(' and ')}`
+    ? `torch: ${torches[0].version.replace(/, \d+ threads?$/, '')}, settings (torch threads t / OpenBLAS threads b) ${torches.map((t) => t.name).join(', ')}`
     : `torch: not available (${python.why}); moevl's numbers alone`,
 );
 
@@ -65,7 +68,7 @@ const timed = (f) => () => {
 };
 const engines = [
   ...VARIANTS.map((v) => ({ name: `moevl ${v}`, run: timed(steps[v].step) })),
-  ...torches.flatMap((t) => VARIANTS.map((v) => ({ name: `torch${t.threads} ${v}`, run: () => t.time(v) }))),
+  ...torches.flatMap((t) => VARIANTS.map((v) => ({ name: `torch ${t.name} ${v}`, run: () => t.time(v) }))),
 ];
 const r = await interleave(engines, ROUNDS);
 for (const t of torches) t.stop();
@@ -78,21 +81,21 @@ const speed = (a, b) =>
 const rows = VARIANTS.map((v) => {
   const m = r[`moevl ${v}`];
   const best = torches
-    .map((t) => ({ t, s: r[`torch${t.threads} ${v}`] }))
+    .map((t) => ({ t, s: r[`torch ${t.name} ${v}`] }))
     .sort((a, b) => a.s.median - b.s.median)[0];
   const cells = [
     v === 'limoe' ? "LIMoE (`limoeVariantConfig('limoe', 0)`)" : "dense (`limoeVariantConfig('dense', 0)`)",
     ips(m),
     `${m.best.toFixed(0)} / ${m.median.toFixed(0)}`,
-    ...torches.map((t) => ips(r[`torch${t.threads} ${v}`])),
-    best ? `${best.t.threads}` : '–',
+    ...torches.map((t) => ips(r[`torch ${t.name} ${v}`])),
+    best ? best.t.name : '–',
     speed(m, best?.s),
   ];
   console.log(cells.join('  '));
   return cells;
 });
 
-const torchHeads = torches.map((t) => `PyTorch ${t.threads} thread${t.threads === 1 ? '' : 's'} img/s`);
+const torchHeads = torches.map((t) => `PyTorch ${t.name} img/s`);
 writeResultsSection(
   process.env.MOEVL_THREADS ? `train-step-threads-${process.env.MOEVL_THREADS}` : 'train-step',
   [
@@ -109,14 +112,14 @@ writeResultsSection(
     `- moevl: tfjs ${tf.version.tfjs} ${tf.getBackend()}, matmul ${path.name}`,
     torches.length > 0
       ? `- PyTorch: ${torches[0].version.replace(/, \d+ threads?$/, '')} (bench/limoe_torch.py: the same shapes, a ` +
-        'compact re-implementation), OPENBLAS_NUM_THREADS=1, ' +
-        `torch.set_num_threads(${torchSettings.join(') and (')}), timed inside Python`
+        'compact re-implementation) in each setting of torch.set_num_threads (t) × OPENBLAS_NUM_THREADS (b): ' +
+        `${torches.map((t) => t.name).join(', ')}; timed inside Python`
       : `- PyTorch: not available (${python.why}); moevl's numbers alone`,
     '',
-    'Images/s as best / median of the rounds; "moevl ÷ PyTorch" is moevl\'s images/s over the faster PyTorch ' +
+    'Images/s as best / median of the rounds; "moevl ÷ PyTorch" is moevl\'s images/s over the fastest PyTorch ' +
       "setting's (by median; ≥ 1 means moevl is as fast or faster).",
     '',
-    `| model | moevl img/s | moevl ms/step | ${torchHeads.join(' | ')} | faster PyTorch (threads) | moevl ÷ PyTorch (speed) |`,
+    `| model | moevl img/s | moevl ms/step | ${torchHeads.join(' | ')} | fastest PyTorch | moevl ÷ PyTorch (speed) |`,
     `|---|---|---|${torchHeads.map(() => '---|').join('')}---|---|`,
     ...rows.map((c) => `| ${c.join(' | ')} |`),
   ],

@@ -7,9 +7,9 @@
 // written to bench/RESULTS.md. Overhead = MoE time / (K × dense time) in the same framework.
 //   npm run bench -w @moevl/router
 //   MOEVL_BENCH_ROUNDS=20 npm run bench -w @moevl/router
-// PyTorch (Debian's python3-torch) runs with OPENBLAS_NUM_THREADS=1 twice: torch.set_num_threads(<cores>), the
-// setting issue 15 asks for, and set_num_threads(1), which is faster when the machine is loaded; the ratios
-// are against the faster of the two, so a loaded machine cannot flatter moevl. Without torch the bench says so.
+// PyTorch (Debian's python3-torch) runs in every setting of torch threads × OpenBLAS threads (side_by_side's
+// torchSettings: 2t/1b, 1t/1b, 1t/2b, 2t/2b on 2 cores); the ratios are against the fastest one by median, so
+// neither a loaded machine nor a thread setting can flatter moevl. Without torch the bench says so.
 import * as tf from '@tensorflow/tfjs';
 import { MLP, initBackend, matmulPath } from '@moevl/core';
 import { MoELayer } from '@moevl/router';
@@ -21,7 +21,9 @@ import {
   interleave,
   loadRecord,
   machineLine,
+  settingName,
   startTorch,
+  torchSettings,
 } from '../../core/bench/side_by_side.mjs';
 
 const S = 2048;
@@ -42,15 +44,17 @@ await initBackend({ backend: process.env.MOEVL_BACKEND ?? 'wasm' });
 const path = matmulPath();
 const python = findPython();
 const script = fileURLToPath(new URL('./moe_torch.py', import.meta.url));
-const torchSettings = python.py ? [...new Set([cores, 1])] : [];
+const settings = python.py ? torchSettings(cores) : [];
 const torches = [];
-for (const threads of torchSettings)
-  torches.push({ threads, ...(await startTorch(python.py, script, threads)) });
+for (const setting of settings) {
+  const t = await startTorch(python.py, script, setting.threads, undefined, setting.blas);
+  torches.push({ ...setting, name: settingName(setting), ...t });
+}
 console.log(`machine: ${machineLine()}; load average ${load.before}`);
 console.log(`moevl: tfjs ${tf.version.tfjs} ${tf.getBackend()}, matmul ${path.name}`);
 console.log(
   torches.length > 0
-    ? `torch: ${torches[0].version.replace(/, \d+ threads?$/, '')}, OPENBLAS_NUM_THREADS=1, set_num_threads ${torchSettings.join(' and ')}`
+    ? `torch: ${torches[0].version.replace(/, \d+ threads?$/, '')}, settings (torch threads t / OpenBLAS threads b) ${torches.map((t) => t.name).join(', ')}`
     : `torch: not available (${python.why}); moevl's numbers alone`,
 );
 
@@ -88,8 +92,8 @@ const engines = [
     run: stepOf(layers[i], (a) => layers[i].forward(a, { training: true }), x),
   })),
   ...torches.flatMap((t) => [
-    { name: `torch${t.threads} dense`, run: () => t.time('dense') },
-    ...CASES.map(([E, K]) => ({ name: `torch${t.threads} ${E},${K}`, run: () => t.time(`moe ${E} ${K}`) })),
+    { name: `torch ${t.name} dense`, run: () => t.time('dense') },
+    ...CASES.map(([E, K]) => ({ name: `torch ${t.name} ${E},${K}`, run: () => t.time(`moe ${E} ${K}`) })),
   ]),
 ];
 const r = await interleave(engines, ROUNDS);
@@ -101,9 +105,9 @@ for (const l of layers) l.dispose();
 const ms = (s) => (s ? `${s.best.toFixed(1)} / ${s.median.toFixed(1)}` : '–');
 const times = (a, b) =>
   a && b ? `${(a.best / b.best).toFixed(2)}× / ${(a.median / b.median).toFixed(2)}×` : '–';
-// The faster PyTorch setting for a row, by median.
+// The fastest PyTorch setting for a row, by median.
 const torchOf = (key) =>
-  torches.map((t) => ({ t, s: r[`torch${t.threads} ${key}`] })).sort((a, b) => a.s.median - b.s.median)[0];
+  torches.map((t) => ({ t, s: r[`torch ${t.name} ${key}`] })).sort((a, b) => a.s.median - b.s.median)[0];
 const overhead = (moe, den, k) =>
   moe && den
     ? `${(moe.best / (k * den.best)).toFixed(2)}× / ${(moe.median / (k * den.median)).toFixed(2)}×`
@@ -112,10 +116,10 @@ const rows = [['dense', 1, 'dense'], ...CASES.map(([E, K]) => [`E=${E} K=${K}`, 
   ([label, k, key]) => {
     const m = r[`moevl ${key}`];
     const best = torches.length > 0 ? torchOf(key) : undefined;
-    const torchCells = torches.map((t) => ms(r[`torch${t.threads} ${key}`]));
-    const cells = [label, ms(m), ...torchCells, best ? `${best.t.threads}` : '–', times(m, best?.s)];
+    const torchCells = torches.map((t) => ms(r[`torch ${t.name} ${key}`]));
+    const cells = [label, ms(m), ...torchCells, best ? best.t.name : '–', times(m, best?.s)];
     if (key !== 'dense') {
-      const bestDense = torches.length > 0 ? r[`torch${best.t.threads} dense`] : undefined;
+      const bestDense = torches.length > 0 ? r[`torch ${best.t.name} dense`] : undefined;
       cells.push(overhead(m, r['moevl dense'], k), overhead(best?.s, bestDense, k));
     } else cells.push('–', '–');
     console.log(cells.join('  '));
@@ -123,7 +127,7 @@ const rows = [['dense', 1, 'dense'], ...CASES.map(([E, K]) => [`E=${E} K=${K}`, 
   },
 );
 
-const torchHeads = torches.map((t) => `PyTorch ${t.threads} thread${t.threads === 1 ? '' : 's'} ms`);
+const torchHeads = torches.map((t) => `PyTorch ${t.name} ms`);
 writeResultsSection(
   process.env.MOEVL_THREADS ? `moe-threads-${process.env.MOEVL_THREADS}` : 'moe',
   [
@@ -139,15 +143,15 @@ writeResultsSection(
     '',
     `- moevl: tfjs ${tf.version.tfjs} ${tf.getBackend()}, matmul ${path.name}`,
     torches.length > 0
-      ? `- PyTorch: ${torches[0].version.replace(/, \d+ threads?$/, '')} (bench/moe_torch.py), OPENBLAS_NUM_THREADS=1, ` +
-        `torch.set_num_threads(${torchSettings.join(') and (')}), timed inside Python`
+      ? `- PyTorch: ${torches[0].version.replace(/, \d+ threads?$/, '')} (bench/moe_torch.py) in each setting of ` +
+        `torch.set_num_threads (t) × OPENBLAS_NUM_THREADS (b): ${torches.map((t) => t.name).join(', ')}; timed inside Python`
       : `- PyTorch: not available (${python.why}); moevl's numbers alone`,
     '',
-    'Times as best / median of the rounds. "moevl ÷ PyTorch" is moevl\'s time over the faster PyTorch setting ' +
+    'Times as best / median of the rounds. "moevl ÷ PyTorch" is moevl\'s time over the fastest PyTorch setting ' +
       "(by median; ≤ 1 means moevl is as fast or faster); overhead is MoE time over K × the dense MLP's in the " +
       'same framework.',
     '',
-    `| layer | moevl ms | ${torchHeads.join(' | ')} | faster PyTorch (threads) | moevl ÷ PyTorch | moevl overhead over K × dense | PyTorch overhead over K × dense |`,
+    `| layer | moevl ms | ${torchHeads.join(' | ')} | fastest PyTorch | moevl ÷ PyTorch | moevl overhead over K × dense | PyTorch overhead over K × dense |`,
     `|---|---|${torchHeads.map(() => '---|').join('')}---|---|---|---|`,
     ...rows.map((c) => `| ${c.join(' | ')} |`),
   ],
