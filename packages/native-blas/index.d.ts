@@ -30,7 +30,10 @@ export interface NativeBlasAddon {
    *   `[biasB, 1, biasT, s]`; `attentionSoftmaxGrad`: `[dy, y, dx, rows, s, scale]`;
    * - `sumMiddle`: `[x, out, outer, reduce, inner, scale]`, out = scale·Σ_reduce x;
    * - `transpose`: `[x, y, rank, ...shape, ...perm]`, 4-byte elements;
-   * - `splitHeads`: `[y, q, k, v, b, t, h, hd, merge]`, packed `[b·t, 3·h·hd]` ↔ heads `[b·h, t, hd]`.
+   * - `splitHeads`: `[y, q, k, v, b, t, h, hd, merge]`, packed `[b·t, 3·h·hd]` ↔ heads `[b·h, t, hd]`;
+   * - `adamWUpdate`: `[p, m, v, g, pOut, mOut, vOut, n, gradScale, decay, beta1, beta2, stepSize, bc2Sqrt,
+   *   eps]`, one AdamW update in float32, bitwise the composed float32 operations;
+   * - `sumOfSquares`: `[out, count, ...count × (offset, length)]`, out[0] = Σ x² (float64 sums).
    */
   biasGelu(heap: ArrayBuffer, desc: Float64Array): void;
   biasGeluGrad(heap: ArrayBuffer, desc: Float64Array): void;
@@ -41,8 +44,10 @@ export interface NativeBlasAddon {
   sumMiddle(heap: ArrayBuffer, desc: Float64Array): void;
   transpose(heap: ArrayBuffer, desc: Float64Array): void;
   splitHeads(heap: ArrayBuffer, desc: Float64Array): void;
+  adamWUpdate(heap: ArrayBuffer, desc: Float64Array): void;
+  sumOfSquares(heap: ArrayBuffer, desc: Float64Array): void;
   /**
-   * Sets the thread count for products of ≥ 2²⁸ multiply-adds (smaller ones run on one thread) and for the
+   * Sets the thread count for products of ≥ 2²² multiply-adds (`MOEVL_THREADED_MACS`; smaller ones run on one thread) and for the
    * fused kernels on large tensors; returns the BLAS' count in effect, 0 if unknown.
    */
   setThreads(n: number): number;

@@ -474,6 +474,52 @@ napi_value SplitHeads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamWUpdate(heap, desc): desc = [pOffset, mOffset, vOffset, gOffset, pOutOffset, mOutOffset, vOutOffset, n,
+// gradScale, decay, beta1, beta2, stepSize, bc2Sqrt, eps].
+napi_value AdamWUpdate(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  if (!HeapAndDesc(env, info, 15, &heap, &bytes, &d)) return nullptr;
+  const int64_t n = static_cast<int64_t>(d[7]);
+  if (n < 0) return Fail(env, "negative size");
+  const float* ops[7];
+  for (int i = 0; i < 7; i++)
+    if ((ops[i] = Operand(env, heap, bytes, d[i], n)) == nullptr) return nullptr;
+  // The scalars as tfjs makes them from JS numbers: float32 (1 − β computed in float64 first, as in JS).
+  const float consts[9] = {static_cast<float>(d[8]),  static_cast<float>(d[9]),      static_cast<float>(d[10]),
+                           static_cast<float>(1 - d[10]), static_cast<float>(d[11]), static_cast<float>(1 - d[11]),
+                           static_cast<float>(d[12]), static_cast<float>(d[13]),     static_cast<float>(d[14])};
+  moevl::AdamWUpdate(ops[0], ops[1], ops[2], ops[3], const_cast<float*>(ops[4]), const_cast<float*>(ops[5]),
+                     const_cast<float*>(ops[6]), n, consts, d[8] != 1, d[9] != 1);
+  return nullptr;
+}
+
+// sumOfSquares(heap, desc): desc = [outOffset, count, ...count × (offset, length)]; out[0] = Σ x² over all of
+// them (float64 sums, one float32 result).
+napi_value SumOfSquares(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  if (!HeapAndDesc(env, info, 2, &heap, &bytes, &d)) return nullptr;
+  const int64_t count = static_cast<int64_t>(d[1]);
+  if (count < 0) return Fail(env, "negative count");
+  const double* dd;
+  if (!HeapAndDesc(env, info, 2 + 2 * static_cast<size_t>(count), &heap, &bytes, &dd)) return nullptr;
+  const float* out = Operand(env, heap, bytes, d[0], 1);
+  if (out == nullptr) return nullptr;
+  double s = 0;
+  for (int64_t i = 0; i < count; i++) {
+    const int64_t n = static_cast<int64_t>(d[3 + 2 * i]);
+    if (n < 0) return Fail(env, "negative size");
+    const float* x = Operand(env, heap, bytes, d[2 + 2 * i], n);
+    if (x == nullptr) return nullptr;
+    s += moevl::SumOfSquares(x, n);
+  }
+  *const_cast<float*>(out) = static_cast<float>(s);
+  return nullptr;
+}
+
 // setThreads(n): the BLAS's thread count for large products (and the fused kernels'). Returns the count in
 // effect (0 when the BLAS has no knob).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
@@ -544,6 +590,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attentionSoftmaxGrad", nullptr, AttentionSoftmaxGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"splitHeads", nullptr, SplitHeads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamWUpdate", nullptr, AdamWUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -54,6 +54,8 @@ struct Rows {
   decltype(&base::ExpInPlace) exp_in_place;
   decltype(&base::NormalizeRow) normalize;
   decltype(&base::SoftmaxGradRow) softmax_grad;
+  decltype(&base::AdamWRow) adamw;
+  decltype(&base::SumSquaresRow) sum_squares;
 };
 
 const Rows& Pick() {
@@ -62,13 +64,13 @@ const Rows& Pick() {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")) {
-      return Rows{avx512::ForwardRow, avx512::BackwardRow, avx512::LayerNormRow, avx512::LayerNormGradRow, avx512::AddRow, avx512::SoftmaxShiftRow, avx512::ExpInPlace, avx512::NormalizeRow, avx512::SoftmaxGradRow};
+      return Rows{avx512::ForwardRow, avx512::BackwardRow, avx512::LayerNormRow, avx512::LayerNormGradRow, avx512::AddRow, avx512::SoftmaxShiftRow, avx512::ExpInPlace, avx512::NormalizeRow, avx512::SoftmaxGradRow, avx512::AdamWRow, avx512::SumSquaresRow};
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      return Rows{avx2::ForwardRow, avx2::BackwardRow, avx2::LayerNormRow, avx2::LayerNormGradRow, avx2::AddRow, avx2::SoftmaxShiftRow, avx2::ExpInPlace, avx2::NormalizeRow, avx2::SoftmaxGradRow};
+      return Rows{avx2::ForwardRow, avx2::BackwardRow, avx2::LayerNormRow, avx2::LayerNormGradRow, avx2::AddRow, avx2::SoftmaxShiftRow, avx2::ExpInPlace, avx2::NormalizeRow, avx2::SoftmaxGradRow, avx2::AdamWRow, avx2::SumSquaresRow};
     }
 #endif
-    return Rows{base::ForwardRow, base::BackwardRow, base::LayerNormRow, base::LayerNormGradRow, base::AddRow, base::SoftmaxShiftRow, base::ExpInPlace, base::NormalizeRow, base::SoftmaxGradRow};
+    return Rows{base::ForwardRow, base::BackwardRow, base::LayerNormRow, base::LayerNormGradRow, base::AddRow, base::SoftmaxShiftRow, base::ExpInPlace, base::NormalizeRow, base::SoftmaxGradRow, base::AdamWRow, base::SumSquaresRow};
   }();
   return rows;
 }
@@ -244,5 +246,18 @@ void SplitHeads(const float* y, float* q, float* k, float* v, int64_t b, int64_t
           else std::memcpy(head, packed, sizeof(float) * static_cast<size_t>(hd));
         }
 }
+
+void AdamWUpdate(const float* p, const float* m, const float* v, const float* g, float* p_out, float* m_out,
+                 float* v_out, int64_t n, const float* consts, bool scaled, bool decayed) {
+  // Blocks of 4096 so that a large variable is split over the threads.
+  constexpr int64_t kBlock = 4096;
+  ParallelRows((n + kBlock - 1) / kBlock, kBlock, [=](int64_t lo, int64_t hi, int) {
+    const int64_t a = lo * kBlock, b = std::min(n, hi * kBlock);
+    if (b > a)
+      Pick().adamw(p + a, m + a, v + a, g + a, p_out + a, m_out + a, v_out + a, b - a, consts, scaled, decayed);
+  });
+}
+
+double SumOfSquares(const float* x, int64_t n) { return Pick().sum_squares(x, n); }
 
 }  // namespace moevl

@@ -42,4 +42,12 @@ void Transpose4(const void* x, void* y, int rank, const int64_t* shape, const in
 void SplitHeads(const float* y, float* q, float* k, float* v, int64_t b, int64_t t, int64_t h, int64_t hd,
                 bool merge);
 
+// One AdamW update of n values (outputs may alias inputs); consts = [gradScale, decay, β1, 1 − β1, β2, 1 − β2,
+// stepSize, √(1 − β2^t), eps] as float32, bitwise the update tfjs' float32 kernels compute one by one.
+void AdamWUpdate(const float* p, const float* m, const float* v, const float* g, float* p_out, float* m_out,
+                 float* v_out, int64_t n, const float* consts, bool scaled, bool decayed);
+
+// Σ x² over n values, summed in float64.
+double SumOfSquares(const float* x, int64_t n);
+
 }  // namespace moevl

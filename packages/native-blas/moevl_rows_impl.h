@@ -173,3 +173,31 @@ void SoftmaxGradRow(const float* MOEVL_RESTRICT dy, const float* MOEVL_RESTRICT 
   for (int64_t i = 0; i < n; i++) dot += dy[i] * y[i];
   for (int64_t i = 0; i < n; i++) dx[i] = scale * y[i] * (dy[i] - dot);
 }
+
+// One block of the AdamW update (optimizer_kernels.ts has the rule), each float32 operation rounded as tfjs'
+// separate kernels round it (no contraction: -ffp-contract=off), so the result is bitwise theirs. c holds the
+// float32 scalars [gradScale, decay, β1, 1 − β1, β2, 1 − β2, stepSize, √(1 − β2^t), eps].
+void AdamWRow(const float* p, const float* m, const float* v, const float* MOEVL_RESTRICT g, float* p_out,
+              float* m_out, float* v_out, int64_t n, const float* c, bool scaled, bool decayed) {
+  const float scale = c[0], decay = c[1], b1 = c[2], c1 = c[3], b2 = c[4], c2 = c[5], step = c[6], bc2 = c[7],
+              eps = c[8];
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = scaled ? g[i] * scale : g[i];
+    const float pi = decayed ? p[i] * decay : p[i];
+    const float mi = m[i] * b1 + gi * c1;
+    const float gg = gi * gi;
+    const float vi = v[i] * b2 + gg * c2;
+    const float denom = std::sqrt(vi) / bc2 + eps;
+    m_out[i] = mi;
+    v_out[i] = vi;
+    p_out[i] = pi - (mi / denom) * step;
+  }
+}
+
+// Σ x² over n values, in float64.
+double SumSquaresRow(const float* MOEVL_RESTRICT x, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; i++) s += static_cast<double>(x[i]) * x[i];
+  return s;
+}

@@ -24,6 +24,9 @@ export interface NativeBlasAddon {
   transpose?(heap: ArrayBuffer, desc: Float64Array): void;
   /** Attention's packed q/k/v to heads and back (likewise optional). */
   splitHeads?(heap: ArrayBuffer, desc: Float64Array): void;
+  /** The fused AdamW update and the sum of squares of many tensors (likewise optional). */
+  adamWUpdate?(heap: ArrayBuffer, desc: Float64Array): void;
+  sumOfSquares?(heap: ArrayBuffer, desc: Float64Array): void;
   setThreads(n: number): number;
   info(): { blas: string; version: string; config: string; core: string };
 }

@@ -11,6 +11,7 @@ import { registerGeluKernels } from './gelu_kernels.js';
 import { registerHeadsKernels } from './heads_kernels.js';
 import { registerLayerNormKernels } from './layer_norm_kernels.js';
 import { registerMemoryKernels } from './memory_kernels.js';
+import { registerOptimizerKernels } from './optimizer_kernels.js';
 import { registerSegmentSumGradient } from './segment_sum_grad.js';
 import { registerSoftmaxKernels } from './softmax_kernels.js';
 
@@ -355,6 +356,7 @@ export function registerWasmKernels(): void {
   registerSoftmaxKernels();
   registerHeadsKernels();
   registerDispatchKernels();
+  registerOptimizerKernels();
 }
 
 registerWasmKernels();

@@ -202,12 +202,35 @@ describeEachBackend('AdamW', () => {
     expect(() => opt.applyGradients({ x: g }, { w })).toThrow(/'x'/);
     expect(() => opt.applyGradients({ w: g }, { w })).toThrow(/shape/);
     expect(() => opt.applyGradients({ w: g }, { w }, NaN)).toThrow(/lr/);
+    const g2 = tf.ones([2]);
+    expect(() => opt.applyGradients({ w: g2 }, { w }, 1e-3, 1.5)).toThrow(/gradScale/);
+    expect(() => opt.applyGradients({ w: g2 }, { w }, 1e-3, NaN)).toThrow(/gradScale/);
+    g2.dispose();
     expect(opt.step).toBe(0);
     expect(() => opt.setState({ step: 1, moments: { 'm/w': g } })).toThrow(/v\/w/);
     expect(() => opt.setState({ step: 1, moments: { 'x/w': g } })).toThrow(/x\/w/);
     expect(() => opt.setState({ step: -1, moments: {} })).toThrow(/step/);
     tf.dispose([w, g]);
     opt.dispose();
+  });
+
+  it('a gradScale is the same update as gradients multiplied by it (global-norm clipping)', () => {
+    const run = (scaleInUpdate: boolean): number[] => {
+      const w = variable(tf.tensor1d(P0));
+      const opt = new AdamW({ lr: 0.05, weightDecay: 0.1 });
+      for (const g of GRADS) {
+        const gt = tf.tensor1d(g);
+        const scaled = tf.mul(gt, 0.3);
+        if (scaleInUpdate) opt.applyGradients({ w: gt }, { w }, undefined, 0.3);
+        else opt.applyGradients({ w: scaled }, { w });
+        tf.dispose([gt, scaled]);
+      }
+      const out = values(w);
+      tf.dispose(w);
+      opt.dispose();
+      return out;
+    };
+    expect(run(true)).toEqual(run(false));
   });
 
   it('leaks no tensors per step, and dispose frees the moments', async () => {
@@ -218,6 +241,7 @@ describeEachBackend('AdamW', () => {
     const opt = new AdamW({ excludeFromWeightDecay: (n) => n === 'b' });
     await expectNoLeakedTensors(() => opt.applyGradients(grads, { w, b }));
     await expectNoLeakedTensors(() => opt.applyGradients(grads, { w, b }, 1e-4));
+    await expectNoLeakedTensors(() => opt.applyGradients(grads, { w, b }, 1e-4, 0.5));
     await expectNoLeakedTensors(() => {
       const s = opt.getState();
       opt.setState(s);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamWUpdate, hasOptimizerKernels } from '../backend/optimizer_kernels.js';
 import { assertInteger } from '../config/integer_checks.js';
 
 /**
@@ -14,6 +15,9 @@ import { assertInteger } from '../config/integer_checks.js';
  *   v ← β2·v + (1 − β2)·g²
  *   p ← p − lr·m̂ / (√v̂ + eps),  m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)
  * The last line is evaluated as PyTorch does: p − (lr / (1 − β1^t))·m / (√v / √(1 − β2^t) + eps).
+ *
+ * On wasm and cpu the update is one fused kernel per variable (`backend/optimizer_kernels.ts`), bitwise
+ * equal to the composed tfjs ops used elsewhere.
  *
  * Like PyTorch, each variable keeps its own step count, advanced only when it receives a gradient. A
  * variable without a gradient in a step (a task head absent from a multi-task batch, a parameter that did
@@ -98,9 +102,17 @@ export class AdamW {
    * gradient are skipped, as PyTorch skips parameters whose `.grad` is None. Inputs are not disposed.
    *
    * @param lr learning rate for this step only (for schedules); defaults to the constructor's.
+   * @param gradScale every gradient is multiplied by this first (a global-norm clip coefficient, see
+   *   `clipCoefficient`), as if the clipped gradients had been passed; 1 leaves them as they are.
    */
-  applyGradients(grads: Record<string, tf.Tensor>, vars: Record<string, tf.Variable>, lr = this.lr): void {
+  applyGradients(
+    grads: Record<string, tf.Tensor>,
+    vars: Record<string, tf.Variable>,
+    lr = this.lr,
+    gradScale = 1,
+  ): void {
     checkNumber('lr', lr, 0, Infinity, true);
+    checkNumber('gradScale', gradScale, 0, 1, false);
     const names = Object.keys(grads);
     // Validate everything before touching any variable so a bad call leaves no half-applied update.
     for (const name of names) {
@@ -126,11 +138,11 @@ export class AdamW {
         );
       }
     }
-    for (const name of names) this.update(name, grads[name], vars[name], lr);
+    for (const name of names) this.update(name, grads[name], vars[name], lr, gradScale);
     this.stepCount++;
   }
 
-  private update(name: string, g: tf.Tensor, p: tf.Variable, lr: number): void {
+  private update(name: string, g: tf.Tensor, p: tf.Variable, lr: number, gradScale: number): void {
     let slot = this.slots.get(name);
     if (slot == null) {
       // Not trainable, so tf.variableGrads without an explicit var list never differentiates the moments.
@@ -145,7 +157,26 @@ export class AdamW {
     const stepSize = lr / (1 - beta1 ** t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
     const { m, v } = slot;
+    if (hasOptimizerKernels()) {
+      const decay = 1 - lr * wd;
+      const [pNew, mNew, vNew] = fusedAdamWUpdate(p, m, v, g, {
+        gradScale,
+        decay,
+        beta1,
+        beta2,
+        stepSize,
+        bc2Sqrt,
+        eps,
+      });
+      m.assign(mNew);
+      v.assign(vNew);
+      p.assign(pNew);
+      tf.dispose([pNew, mNew, vNew]);
+      slot.step = t;
+      return;
+    }
     tf.tidy(() => {
+      if (gradScale !== 1) g = tf.mul(g, gradScale);
       const decayed = wd !== 0 ? tf.mul(p, 1 - lr * wd) : p;
       const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
       const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));

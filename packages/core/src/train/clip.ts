@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedSumOfSquares, hasOptimizerKernels } from '../backend/optimizer_kernels.js';
 
 /**
  * Gradient clipping by global norm, as `torch.nn.utils.clip_grad_norm_` (norm_type 2) does it: one norm
@@ -10,12 +11,16 @@ import * as tf from '@tensorflow/tfjs';
 const NORM_EPS = 1e-6;
 
 /**
- * The L2 norm of all gradients taken together, √(Σ‖g‖²), computed on device in float32 (as PyTorch does
- * for float32 gradients) with a single read-back. Returns 0 for an empty record.
+ * The L2 norm of all gradients taken together, √(Σ‖g‖²), as a float32 value with a single read-back: on
+ * wasm and cpu one fused kernel summing in float64, elsewhere composed tfjs ops in float32 (as PyTorch does
+ * for float32 gradients). Returns 0 for an empty record.
  */
 export function globalNorm(grads: Record<string, tf.Tensor>): number {
   const list = Object.values(grads);
   if (list.length === 0) return 0;
+  if (hasOptimizerKernels() && list.every((g) => g.dtype === 'float32')) {
+    return Math.fround(Math.sqrt(fusedSumOfSquares(list)));
+  }
   const norm = tf.tidy(() => tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(tf.cast(g, 'float32')))))));
   const value = norm.dataSync()[0];
   norm.dispose();
@@ -30,17 +35,26 @@ export interface ClipResult {
 }
 
 /**
+ * PyTorch's clamped clip coefficient `min(1, maxNorm / (norm + 1e-6))` for a global norm; what
+ * `clipByGlobalNorm` multiplies every gradient by (and `AdamW.applyGradients` takes as `gradScale`).
+ */
+export function clipCoefficient(norm: number, maxNorm: number): number {
+  if (Number.isNaN(maxNorm) || maxNorm <= 0) {
+    throw new Error(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
+  }
+  return Math.min(1, maxNorm / (norm + NORM_EPS));
+}
+
+/**
  * Scales all gradients by `min(1, maxNorm / (norm + 1e-6))`, PyTorch's clamped clip coefficient. That
  * means gradients are scaled whenever `norm > maxNorm − 1e-6`, and a norm within 1e-6 below `maxNorm` gets
  * a factor a hair under 1, exactly as in PyTorch. A non-finite norm is not an error here (PyTorch's
  * default): an infinite norm gives factor 0 and NaN gives NaN, so callers should check `globalNorm`.
  */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClipResult {
-  if (Number.isNaN(maxNorm) || maxNorm <= 0) {
-    throw new Error(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
-  }
+  clipCoefficient(0, maxNorm); // checks maxNorm before any work
   const norm = globalNorm(grads);
-  const coef = Math.min(1, maxNorm / (norm + NORM_EPS));
+  const coef = clipCoefficient(norm, maxNorm);
   // tidy frees the scalar tensor tf.mul makes from `coef`. Math.min(1, NaN) is NaN, which is not 1, so a
   // NaN norm is multiplied in and propagates as in PyTorch.
   const out = tf.tidy(() => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdamW } from './adamw.js';
-import { clipByGlobalNorm, globalNorm } from './clip.js';
+import { clipCoefficient, globalNorm } from './clip.js';
 
 /**
  * One optimisation step: loss and gradients, optional global-norm clipping, AdamW update, and numbers
@@ -98,7 +98,7 @@ export function trainStep(options: TrainStepOptions): TrainStepResult {
     }
     const { value, grads } = computed;
     created.push(value);
-    let named: Record<string, tf.Tensor> = {};
+    const named: Record<string, tf.Tensor> = {};
     for (const [tfName, g] of Object.entries(grads)) {
       if (g == null) continue;
       created.push(g);
@@ -110,15 +110,9 @@ export function trainStep(options: TrainStepOptions): TrainStepResult {
     if (!Number.isFinite(loss)) {
       throw new NonFiniteLossError(`trainStep: loss is ${loss} at step ${step}; weights were not updated`);
     }
-    let gradNorm: number;
-    if (clipNorm != null) {
-      const clipped = clipByGlobalNorm(named, clipNorm);
-      named = clipped.grads;
-      created.push(...Object.values(named));
-      gradNorm = clipped.globalNorm;
-    } else {
-      gradNorm = globalNorm(named);
-    }
+    // Clipping is folded into the update (AdamW's gradScale): no clipped copy of every gradient is made.
+    const gradNorm = globalNorm(named);
+    const gradScale = clipNorm != null ? clipCoefficient(gradNorm, clipNorm) : 1;
     if (!Number.isFinite(gradNorm)) {
       throw new NonFiniteLossError(
         `trainStep: gradient norm is ${gradNorm} at step ${step} (loss ${loss}); weights were not updated`,
@@ -131,7 +125,7 @@ export function trainStep(options: TrainStepOptions): TrainStepResult {
       aux[name] = readScalar(t);
     }
 
-    optimizer.applyGradients(named, vars, lr);
+    optimizer.applyGradients(named, vars, lr, gradScale);
     return { loss, aux, gradNorm };
   } finally {
     tf.dispose(created);
