@@ -33,7 +33,10 @@ export interface NativeBlasAddon {
    * - `splitHeads`: `[y, q, k, v, b, t, h, hd, merge]`, packed `[b·t, 3·h·hd]` ↔ heads `[b·h, t, hd]`;
    * - `adamWUpdate`: `[p, m, v, g, pOut, mOut, vOut, n, gradScale, decay, beta1, beta2, stepSize, bc2Sqrt,
    *   eps]`, one AdamW update in float32, bitwise the composed float32 operations;
-   * - `sumOfSquares`: `[out, count, ...count × (offset, length)]`, out[0] = Σ x² (float64 sums).
+   * - `sumOfSquares`: `[out, count, ...count × (offset, length)]`, out[0] = Σ x² (float64 sums);
+   * - `moveTokens`: `[kind, in, y, expertIndex, position, weights, out, s, k, d, experts, capacity]`, MoE
+   *   dispatch (kind 0) and its gradient (1), combine (2) and its gradients for the expert outputs (3) and the
+   *   weights (4), as `@moevl/core`'s dispatch kernels define them.
    */
   biasGelu(heap: ArrayBuffer, desc: Float64Array): void;
   biasGeluGrad(heap: ArrayBuffer, desc: Float64Array): void;
@@ -46,6 +49,7 @@ export interface NativeBlasAddon {
   splitHeads(heap: ArrayBuffer, desc: Float64Array): void;
   adamWUpdate(heap: ArrayBuffer, desc: Float64Array): void;
   sumOfSquares(heap: ArrayBuffer, desc: Float64Array): void;
+  moveTokens(heap: ArrayBuffer, desc: Float64Array): void;
   /**
    * Sets the thread count for products of ≥ 2²² multiply-adds (`MOEVL_THREADED_MACS`; smaller ones run on one thread) and for the
    * fused kernels on large tensors; returns the BLAS' count in effect, 0 if unknown.

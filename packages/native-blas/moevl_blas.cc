@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #if defined(MOEVL_ACCELERATE)
 #include <Accelerate/Accelerate.h>
@@ -57,6 +58,17 @@ void BlasThreadsFor(double macs) {
 #else
   (void)macs;
 #endif
+}
+
+// Batched products with at most this many multiply-adds each (and no dimension over 256) run on the small-product
+// kernel (moevl_kernels.cc) rather than one BLAS call per entry: attention's 40×40×32 heads ran at 20–25 GFLOP/s
+// through OpenBLAS, call and packing overhead. MOEVL_SMALL_GEMM=0 turns it off (for comparisons).
+bool UseSmallGemm(int64_t m, int64_t n, int64_t k) {
+  static const bool on = [] {
+    const char* env = std::getenv("MOEVL_SMALL_GEMM");
+    return env == nullptr || std::string(env) != "0";
+  }();
+  return on && m <= 256 && n <= 256 && k <= 256 && m * n * k <= (int64_t{1} << 20);
 }
 
 // Must match ACTIVATIONS in index.cjs.
@@ -195,6 +207,29 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     }
   } else if (k == 0) {
     std::fill(c, c + out_size, 0.f);
+  }
+  if (k > 0 && !has_bias && batch > 1 && UseSmallGemm(m, n, k)) {
+    // Attention's per-head products: the kernel of moevl_kernels.cc, the batch split over the threads.
+    std::vector<int64_t> a_offs(static_cast<size_t>(batch)), b_offs(static_cast<size_t>(batch));
+    int64_t index[kMaxRank] = {0};
+    int64_t a_off = 0, b_off = 0;
+    for (int64_t e = 0; e < batch; e++) {
+      a_offs[static_cast<size_t>(e)] = a_off;
+      b_offs[static_cast<size_t>(e)] = b_off;
+      for (int i = rank - 1; i >= 0; i--) {
+        if (++index[i] < dims[i]) {
+          a_off += sa[i];
+          b_off += sb[i];
+          break;
+        }
+        index[i] = 0;
+        a_off -= (dims[i] - 1) * sa[i];
+        b_off -= (dims[i] - 1) * sb[i];
+      }
+    }
+    moevl::SmallBatchedGemm(a, b, c, a_offs.data(), b_offs.data(), batch, m, n, k, trans_a, trans_b);
+    ApplyActivation(c, static_cast<size_t>(out_size), act, alpha);
+    return nullptr;
   }
   if (k > 0) {
     const float beta = has_bias ? 1.f : 0.f;
@@ -520,6 +555,36 @@ napi_value SumOfSquares(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// moveTokens(heap, desc): desc = [kind, inOffset, yOffset (-1), expertOffset, posOffset, wOffset (-1),
+// outOffset, s, k, d, experts, capacity]; kind as moevl::TokenMove. int32 expert and position [s, k].
+napi_value MoveTokens(napi_env env, napi_callback_info info) {
+  char* heap;
+  size_t bytes;
+  const double* d;
+  if (!HeapAndDesc(env, info, 12, &heap, &bytes, &d)) return nullptr;
+  const int kind = static_cast<int>(d[0]);
+  const int64_t s = static_cast<int64_t>(d[7]), k = static_cast<int64_t>(d[8]), dim = static_cast<int64_t>(d[9]),
+                e = static_cast<int64_t>(d[10]), cap = static_cast<int64_t>(d[11]);
+  if (kind < 0 || kind > 4 || s < 0 || k < 0 || dim < 0 || e < 0 || cap < 0) return Fail(env, "moveTokens: bad desc");
+  const int64_t tokens = s * dim, slots = e * cap * dim;
+  // Which operand is token-shaped and which buffer-shaped depends on the direction.
+  const bool in_tokens = kind == moevl::kDispatch || kind == moevl::kCombineGrad || kind == moevl::kCombineWeightsGrad;
+  const int64_t out_len = kind == moevl::kCombineWeightsGrad ? s * k : (in_tokens ? slots : tokens);
+  const float* in = Operand(env, heap, bytes, d[1], in_tokens ? tokens : slots);
+  const float* y = d[2] < 0 ? nullptr : Operand(env, heap, bytes, d[2], slots);
+  const float* ex = Operand(env, heap, bytes, d[3], s * k);
+  const float* pos = Operand(env, heap, bytes, d[4], s * k);
+  const float* w = d[5] < 0 ? nullptr : Operand(env, heap, bytes, d[5], s * k);
+  const float* out = Operand(env, heap, bytes, d[6], out_len);
+  if (!in || !ex || !pos || !out || (d[2] >= 0 && !y) || (d[5] >= 0 && !w)) return nullptr;
+  const bool needs_w = kind == moevl::kCombine || kind == moevl::kCombineGrad;
+  if ((needs_w && w == nullptr) || (kind == moevl::kCombineWeightsGrad && y == nullptr))
+    return Fail(env, "moveTokens: missing operand");
+  moevl::MoveTokens(kind, in, y, reinterpret_cast<const int32_t*>(ex), reinterpret_cast<const int32_t*>(pos), w,
+                    const_cast<float*>(out), s, k, dim, e, cap);
+  return nullptr;
+}
+
 // setThreads(n): the BLAS's thread count for large products (and the fused kernels'). Returns the count in
 // effect (0 when the BLAS has no knob).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
@@ -592,6 +657,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"splitHeads", nullptr, SplitHeads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamWUpdate", nullptr, AdamWUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"moveTokens", nullptr, MoveTokens, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -32,16 +32,25 @@ namespace {
 namespace avx512 {
 #include "moevl_rows_impl.h"
 }  // namespace avx512
+#pragma GCC optimize("fp-contract=fast")
+namespace avx512 {
+#include "moevl_small_gemm_impl.h"
+}  // namespace avx512
 #pragma GCC pop_options
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace avx2 {
 #include "moevl_rows_impl.h"
 }  // namespace avx2
+#pragma GCC optimize("fp-contract=fast")
+namespace avx2 {
+#include "moevl_small_gemm_impl.h"
+}  // namespace avx2
 #pragma GCC pop_options
 #endif
 namespace base {
 #include "moevl_rows_impl.h"
+#include "moevl_small_gemm_impl.h"
 }  // namespace base
 
 struct Rows {
@@ -56,6 +65,7 @@ struct Rows {
   decltype(&base::SoftmaxGradRow) softmax_grad;
   decltype(&base::AdamWRow) adamw;
   decltype(&base::SumSquaresRow) sum_squares;
+  decltype(&base::SmallGemm) small_gemm;
 };
 
 const Rows& Pick() {
@@ -64,13 +74,13 @@ const Rows& Pick() {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")) {
-      return Rows{avx512::ForwardRow, avx512::BackwardRow, avx512::LayerNormRow, avx512::LayerNormGradRow, avx512::AddRow, avx512::SoftmaxShiftRow, avx512::ExpInPlace, avx512::NormalizeRow, avx512::SoftmaxGradRow, avx512::AdamWRow, avx512::SumSquaresRow};
+      return Rows{avx512::ForwardRow, avx512::BackwardRow, avx512::LayerNormRow, avx512::LayerNormGradRow, avx512::AddRow, avx512::SoftmaxShiftRow, avx512::ExpInPlace, avx512::NormalizeRow, avx512::SoftmaxGradRow, avx512::AdamWRow, avx512::SumSquaresRow, avx512::SmallGemm};
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      return Rows{avx2::ForwardRow, avx2::BackwardRow, avx2::LayerNormRow, avx2::LayerNormGradRow, avx2::AddRow, avx2::SoftmaxShiftRow, avx2::ExpInPlace, avx2::NormalizeRow, avx2::SoftmaxGradRow, avx2::AdamWRow, avx2::SumSquaresRow};
+      return Rows{avx2::ForwardRow, avx2::BackwardRow, avx2::LayerNormRow, avx2::LayerNormGradRow, avx2::AddRow, avx2::SoftmaxShiftRow, avx2::ExpInPlace, avx2::NormalizeRow, avx2::SoftmaxGradRow, avx2::AdamWRow, avx2::SumSquaresRow, avx2::SmallGemm};
     }
 #endif
-    return Rows{base::ForwardRow, base::BackwardRow, base::LayerNormRow, base::LayerNormGradRow, base::AddRow, base::SoftmaxShiftRow, base::ExpInPlace, base::NormalizeRow, base::SoftmaxGradRow, base::AdamWRow, base::SumSquaresRow};
+    return Rows{base::ForwardRow, base::BackwardRow, base::LayerNormRow, base::LayerNormGradRow, base::AddRow, base::SoftmaxShiftRow, base::ExpInPlace, base::NormalizeRow, base::SoftmaxGradRow, base::AdamWRow, base::SumSquaresRow, base::SmallGemm};
   }();
   return rows;
 }
@@ -259,5 +269,102 @@ void AdamWUpdate(const float* p, const float* m, const float* v, const float* g,
 }
 
 double SumOfSquares(const float* x, int64_t n) { return Pick().sum_squares(x, n); }
+
+void SmallBatchedGemm(const float* a, const float* b, float* c, const int64_t* a_off, const int64_t* b_off,
+                      int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b) {
+  const int64_t n16 = (n + 15) / 16 * 16;
+  // B is read in place when it is untransposed and its rows are whole 16-value blocks; else packed per entry.
+  const bool pack_b = trans_b || n != n16;
+  const int64_t ars = trans_a ? 1 : k, acs = trans_a ? m : 1;
+  // Split over threads by work: ParallelRows counts elements, so one "element" here is 8 multiply-adds.
+  ParallelRows(batch, std::max<int64_t>(1, m * n * k / 8), [=](int64_t lo, int64_t hi, int) {
+    std::vector<float> bp(pack_b ? static_cast<size_t>(k * n16) : 0, 0.f);
+    for (int64_t e = lo; e < hi; e++) {
+      const float* be = b + b_off[e];
+      if (pack_b) {
+        for (int64_t p = 0; p < k; p++)
+          for (int64_t j = 0; j < n; j++) bp[static_cast<size_t>(p * n16 + j)] = trans_b ? be[j * k + p] : be[p * n + j];
+      }
+      Pick().small_gemm(a + a_off[e], ars, acs, pack_b ? bp.data() : be, pack_b ? n16 : n, c + e * m * n, m, n, k,
+                        n16, n);
+    }
+  });
+}
+
+namespace {
+
+// Row moves with JavaScript's roundings: the sum or product of two float32 values in float64, rounded once.
+void MoveRow(float* to, const float* from, int64_t d, bool first) {
+  if (first) std::memcpy(to, from, sizeof(float) * static_cast<size_t>(d));
+  else
+    for (int64_t j = 0; j < d; j++) to[j] = static_cast<float>(static_cast<double>(to[j]) + from[j]);
+}
+
+void ScaleRow(float* to, const float* from, int64_t d, float w, bool first) {
+  const double wd = w;
+  if (first)
+    for (int64_t j = 0; j < d; j++) to[j] = static_cast<float>(wd * from[j]);
+  else
+    for (int64_t j = 0; j < d; j++) to[j] = static_cast<float>(static_cast<double>(to[j]) + wd * from[j]);
+}
+
+}  // namespace
+
+void MoveTokens(int kind, const float* in, const float* y, const int32_t* expert, const int32_t* pos,
+                const float* w, float* out, int64_t s, int64_t k, int64_t d, int64_t experts, int64_t cap) {
+  const int64_t total = experts * cap;
+  const auto slot = [=](int64_t i) -> int64_t {
+    const int64_t p = pos[i], at = static_cast<int64_t>(expert[i]) * cap + p;
+    return p >= 0 && p < cap && at >= 0 && at < total ? at : -1;
+  };
+  if (kind == kDispatch || kind == kCombineGrad) {
+    // Writes by slot, which two choices could share: one thread, in the JavaScript kernel's order.
+    std::vector<uint8_t> filled(static_cast<size_t>(total), 0);
+    if (kind == kDispatch) {
+      for (int64_t c = 0; c < k; c++)
+        for (int64_t t = 0; t < s; t++) {
+          const int64_t at = slot(t * k + c);
+          if (at < 0) continue;
+          MoveRow(out + at * d, in + t * d, d, filled[static_cast<size_t>(at)] == 0);
+          filled[static_cast<size_t>(at)] = 1;
+        }
+    } else {
+      for (int64_t t = 0; t < s; t++)
+        for (int64_t c = 0; c < k; c++) {
+          const int64_t at = slot(t * k + c);
+          if (at < 0) continue;
+          ScaleRow(out + at * d, in + t * d, d, w[t * k + c], filled[static_cast<size_t>(at)] == 0);
+          filled[static_cast<size_t>(at)] = 1;
+        }
+    }
+    for (int64_t r = 0; r < total; r++)
+      if (filled[static_cast<size_t>(r)] == 0) std::fill(out + r * d, out + (r + 1) * d, 0.f);
+    return;
+  }
+  // Writes by token: tokens split over the threads.
+  ParallelRows(s, std::max<int64_t>(1, k * d), [=](int64_t lo, int64_t hi, int) {
+    for (int64_t t = lo; t < hi; t++) {
+      if (kind == kCombineWeightsGrad) {
+        for (int64_t c = 0; c < k; c++) {
+          const int64_t at = slot(t * k + c);
+          double dot = 0;
+          if (at >= 0)
+            for (int64_t j = 0; j < d; j++) dot += static_cast<double>(in[t * d + j]) * y[at * d + j];
+          out[t * k + c] = static_cast<float>(dot);
+        }
+        continue;
+      }
+      bool first = true;
+      for (int64_t c = 0; c < k; c++) {
+        const int64_t at = slot(t * k + c);
+        if (at < 0) continue;
+        if (kind == kDispatchGrad) MoveRow(out + t * d, in + at * d, d, first);
+        else ScaleRow(out + t * d, in + at * d, d, w[t * k + c], first);
+        first = false;
+      }
+      if (first) std::fill(out + t * d, out + (t + 1) * d, 0.f);
+    }
+  });
+}
 
 }  // namespace moevl

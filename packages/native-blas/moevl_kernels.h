@@ -50,4 +50,20 @@ void AdamWUpdate(const float* p, const float* m, const float* v, const float* g,
 // Σ x² over n values, summed in float64.
 double SumOfSquares(const float* x, int64_t n);
 
+// C[e] = op(A[e]) · op(B[e]) for batch entries e of small products (attention's 40×40×32), A[e] and B[e] at
+// element offsets a_off[e] and b_off[e], C dense: a register-blocked kernel over packed copies, entries split
+// over the threads. BLAS calls that small spend most of their time in call and packing overhead.
+void SmallBatchedGemm(const float* a, const float* b, float* c, const int64_t* a_off, const int64_t* b_off,
+                      int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b);
+
+// Sparse MoE's token <-> expert-buffer moves (core's dispatch_kernels.ts has the rule and the JavaScript
+// version these equal bitwise): choice (s, j) of token s goes to buffer slot expert[s,j]·cap + pos[s,j], or is
+// dropped (pos outside [0, cap), slot outside [0, E·cap)). Rows no choice writes are zero.
+enum TokenMove { kDispatch = 0, kDispatchGrad = 1, kCombine = 2, kCombineGrad = 3, kCombineWeightsGrad = 4 };
+// kDispatch: out[E·cap, d] = Σ x[s] into its slots; kDispatchGrad: out[s] = Σ_j in[slot(s,j)];
+// kCombine: out[s] = Σ_j w[s,j]·in[slot(s,j)]; kCombineGrad: out[slot(s,j)] += w[s,j]·in[s];
+// kCombineWeightsGrad: out[s,j] = ⟨in[s], y[slot(s,j)]⟩ (y: the expert outputs).
+void MoveTokens(int kind, const float* in, const float* y, const int32_t* expert, const int32_t* pos,
+                const float* w, float* out, int64_t s, int64_t k, int64_t d, int64_t experts, int64_t cap);
+
 }  // namespace moevl

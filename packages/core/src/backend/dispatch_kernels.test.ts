@@ -10,6 +10,7 @@ import {
 } from '../testing/index.js';
 import { COMBINE_TOKENS, DISPATCH_TOKENS, hasDispatchKernels } from './dispatch_kernels.js';
 import { useNativeMatMul } from './matmul_kernels.js';
+import { nativeBlas } from './native_blas.js';
 
 interface Case {
   s: number;
@@ -115,6 +116,30 @@ describeEachBackend('fused token dispatch and combine kernels', (backend) => {
         const composite = run(t, cs, false);
         fused.forEach((f, i) => expectClose(f, composite[i]));
         tf.dispose([...fused, ...composite, ...Object.values(t)]);
+      }
+    });
+  }
+
+  if (backend === 'wasm') {
+    it('native path is bitwise the JavaScript kernels, at sizes split over threads too', (ctx) => {
+      if (!nativeBlas().ok) ctx.skip();
+      for (const cs of [...CASES, { s: 3000, k: 2, e: 8, c: 800, d: 128, seed: 8 }]) {
+        const t = tensorsOf(cs);
+        useNativeMatMul(true);
+        const native = run(t, cs, true);
+        useNativeMatMul(false);
+        const js = run(t, cs, true);
+        useNativeMatMul(true);
+        native.forEach((f, i) => {
+          // Bit patterns, element by element (toEqual on ~800k elements takes seconds).
+          const [a, b] = [f, js[i]].map(
+            (x) => new Uint32Array((x.dataSync() as Float32Array).slice().buffer),
+          );
+          let differ = a.length === b.length ? 0 : 1;
+          for (let j = 0; j < a.length && differ === 0; j++) if (a[j] !== b[j]) differ++;
+          expect(differ, `output ${i} of case ${JSON.stringify(cs)}`).toBe(0);
+        });
+        tf.dispose([...native, ...js, ...Object.values(t)]);
       }
     });
   }

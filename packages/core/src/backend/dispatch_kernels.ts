@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { type FusedKernel, type KernelArgs, hasKernel, registerFusedKernel } from './fused_kernels.js';
+import {
+  type FusedKernel,
+  type KernelArgs,
+  hasKernel,
+  nativeDesc,
+  registerFusedKernel,
+} from './fused_kernels.js';
+import type { NativeBlasAddon } from './native_blas.js';
 
 /**
  * `MoevlDispatchTokens` and `MoevlCombineTokens`, with their gradient kernels: sparse MoE's token ↔ buffer
@@ -15,6 +22,9 @@ import { type FusedKernel, type KernelArgs, hasKernel, registerFusedKernel } fro
  *  - dispatch: `buffers[slot(s,k)] += x[s]` (`[S, D] → [E, C, D]`); gradient `dx[s] = Σ_k dBuffers[slot(s,k)]`;
  *  - combine: `out[s] = Σ_k w[s,k]·y[slot(s,k)]`; gradients `dy[slot(s,k)] += w[s,k]·dOut[s]` and
  *    `dw[s,k] = ⟨dOut[s], y[slot(s,k)]⟩` (0 for a dropped choice).
+ *
+ * On wasm the native addon runs them when built (`moveTokens`, bitwise these JavaScript bodies: the same
+ * float64 sums rounded once, the same order; the moves by token threaded).
  */
 
 export const DISPATCH_TOKENS = 'MoevlDispatchTokens';
@@ -92,6 +102,29 @@ function zeroUnfilled(to: Float32Array, filled: Uint8Array, d: number) {
   for (let r = 0; r < filled.length; r++) if (filled[r] === 0) to.fill(0, r * d, (r + 1) * d);
 }
 
+/** The addon's `moveTokens` kind codes (moevl_kernels.h). */
+const MOVE = { dispatch: 0, dispatchGrad: 1, combine: 2, combineGrad: 3, combineWeightsGrad: 4 } as const;
+
+/** A `native` body for kernel kind `kind`: `input` is the moved tensor, `y` the expert outputs if needed. */
+function nativeMove(kind: number, input: string, y?: string): FusedKernel['native'] {
+  return (addon: NativeBlasAddon, heap, at, [out], args) => {
+    if (addon.moveTokens == null) return false;
+    const [s, k] = info(args, 'expertIndex').shape;
+    const moved = info(args, input).shape;
+    const d = moved[moved.length - 1];
+    // Dispatch makes the buffers (their size is an attribute); every other kind reads them.
+    const buffers =
+      kind === MOVE.dispatch ? null : info(args, kind === MOVE.dispatchGrad ? 'dy' : 'expertOutput');
+    const numExperts = buffers?.shape[0] ?? attrsOf(args).numExperts;
+    const capacity = buffers?.shape[1] ?? attrsOf(args).capacity;
+    const w = kind === MOVE.combine || kind === MOVE.combineGrad ? at.weights : -1;
+    nativeDesc.set([kind, at[input], y == null ? -1 : at[y], at.expertIndex, at.position, w, out]);
+    nativeDesc.set([s, k, d, numExperts, capacity], 7);
+    addon.moveTokens(heap, nativeDesc);
+    return true;
+  };
+}
+
 const dispatch: FusedKernel = {
   name: DISPATCH_TOKENS,
   outputs: ({ x }, attrs) => {
@@ -115,6 +148,7 @@ const dispatch: FusedKernel = {
       }
     zeroUnfilled(buffers, filled, d);
   },
+  native: nativeMove(MOVE.dispatch, 'x'),
 };
 
 const dispatchGrad: FusedKernel = {
@@ -135,6 +169,7 @@ const dispatchGrad: FusedKernel = {
       }
     zeroUnfilled(dx, filled, d);
   },
+  native: nativeMove(MOVE.dispatchGrad, 'dy'),
 };
 
 const combine: FusedKernel = {
@@ -155,6 +190,7 @@ const combine: FusedKernel = {
       }
     zeroUnfilled(out, filled, d);
   },
+  native: nativeMove(MOVE.combine, 'expertOutput'),
 };
 
 /** `dy[slot] += w·dOut[s]` of every kept choice (`dExpertOutput`), or else `dw[s,k] = ⟨dOut[s], y[slot]⟩`. */
@@ -189,6 +225,9 @@ function combineGrad(name: string, ofExpertOutput: boolean): FusedKernel {
         out[i] = dot;
       }
     },
+    native: ofExpertOutput
+      ? nativeMove(MOVE.combineGrad, 'dy')
+      : nativeMove(MOVE.combineWeightsGrad, 'dy', 'expertOutput'),
   };
 }
 

@@ -27,6 +27,8 @@ export interface NativeBlasAddon {
   /** The fused AdamW update and the sum of squares of many tensors (likewise optional). */
   adamWUpdate?(heap: ArrayBuffer, desc: Float64Array): void;
   sumOfSquares?(heap: ArrayBuffer, desc: Float64Array): void;
+  /** MoE dispatch/combine and their gradients (likewise optional). */
+  moveTokens?(heap: ArrayBuffer, desc: Float64Array): void;
   setThreads(n: number): number;
   info(): { blas: string; version: string; config: string; core: string };
 }

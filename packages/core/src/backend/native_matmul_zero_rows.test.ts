@@ -8,7 +8,8 @@ import { nativeBlas } from './native_blas.js';
 // The native batched product skips trailing all-zero rows of each batch entry (the empty slots of MoE expert
 // buffers): zero rows of an untransposed A, and zero rows along k of a transposed A or an untransposed B.
 // Each case has entries with no, some and only zero rows; results must equal the float64 reference and the
-// pure-wasm path to 1e-5, with and without a fused bias.
+// pure-wasm path to 1e-5, with and without a fused bias. Two sizes: products small enough for the
+// small-product kernel (which computes every row) and ones large enough for one BLAS call per entry.
 
 const native = nativeBlas();
 const TOL = 1e-5;
@@ -32,74 +33,79 @@ function withZeroRows(batch: number, rows: number, cols: number, kept: number[],
   });
   afterAll(() => void useNativeMatMul(true));
 
-  const [E, C, D, H] = [4, 12, 7, 9];
-  const kept = [12, 5, 0, 1];
-  const cases: Array<[string, number[], number[], boolean, boolean, Float32Array, Float32Array]> = [
-    // buffers [E, C, D] × w1 [E, D, H]: zero rows of A
-    [
-      'A·B, A with empty slots',
-      [E, C, D],
-      [E, D, H],
-      false,
-      false,
-      withZeroRows(E, C, D, kept, 1),
-      withZeroRows(E, D, H, [D, D, D, D], 2),
-    ],
-    // dW = bufᵀ·dh: [E, C, D]ᵀ × [E, C, H], zero rows along k in both
-    [
-      'Aᵀ·B, zero rows along k',
-      [E, C, D],
-      [E, C, H],
-      true,
-      false,
-      withZeroRows(E, C, D, kept, 3),
-      withZeroRows(E, C, H, kept, 4),
-    ],
-    // dX = dh·w1ᵀ: [E, C, H] × [E, D, H]ᵀ, zero rows of A
-    [
-      'A·Bᵀ, A with empty slots',
-      [E, C, H],
-      [E, D, H],
-      false,
-      true,
-      withZeroRows(E, C, H, kept, 5),
-      withZeroRows(E, D, H, [D, D, D, D], 6),
-    ],
-    // only B has zero rows along k
-    [
-      'A·B, B with zero rows along k',
-      [E, D, C],
-      [E, C, H],
-      false,
-      false,
-      withZeroRows(E, D, C, [D, D, D, D], 7),
-      withZeroRows(E, C, H, kept, 8),
-    ],
+  const sizes: Array<[number, number, number, number, string]> = [
+    [4, 12, 7, 9, 'small-product kernel'],
+    [4, 128, 96, 90, 'a BLAS call per entry'],
   ];
-  for (const [label, aShape, bShape, ta, tb, av, bv] of cases) {
-    for (const withBias of [false, true]) {
-      it(`${label}${withBias ? ', fused bias' : ''}`, () => {
-        const n = tb ? bShape[1] : bShape[2];
-        const bias = withBias ? tf.tensor1d(Array.from({ length: n }, (_, i) => 0.1 * i - 0.3)) : undefined;
-        const run = (nativePath: boolean) => {
-          useNativeMatMul(nativePath);
-          return tf.tidy(() => {
-            const a = tf.tensor3d(av, aShape as [number, number, number]);
-            const b = tf.tensor3d(bv, bShape as [number, number, number]);
-            const y = bias
-              ? tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias })
-              : tf.matMul(a, b, ta, tb);
-            return y.dataSync() as Float32Array;
-          });
-        };
-        const want = referenceMatMul(av, aShape, bv, bShape, ta, tb);
-        const biasValues = bias?.dataSync();
-        const ref = Float64Array.from(want.values, (v, i) => v + (biasValues ? biasValues[i % n] : 0));
-        const got = run(true);
-        expect(relativeError(got, ref)).toBeLessThan(TOL);
-        expect(relativeError(got, Float64Array.from(run(false)))).toBeLessThan(TOL);
-        bias?.dispose();
-      });
+  for (const [E, C, D, H, path] of sizes) {
+    const kept = [C, 5, 0, 1];
+    const cases: Array<[string, number[], number[], boolean, boolean, Float32Array, Float32Array]> = [
+      // buffers [E, C, D] × w1 [E, D, H]: zero rows of A
+      [
+        'A·B, A with empty slots',
+        [E, C, D],
+        [E, D, H],
+        false,
+        false,
+        withZeroRows(E, C, D, kept, 1),
+        withZeroRows(E, D, H, [D, D, D, D], 2),
+      ],
+      // dW = bufᵀ·dh: [E, C, D]ᵀ × [E, C, H], zero rows along k in both
+      [
+        'Aᵀ·B, zero rows along k',
+        [E, C, D],
+        [E, C, H],
+        true,
+        false,
+        withZeroRows(E, C, D, kept, 3),
+        withZeroRows(E, C, H, kept, 4),
+      ],
+      // dX = dh·w1ᵀ: [E, C, H] × [E, D, H]ᵀ, zero rows of A
+      [
+        'A·Bᵀ, A with empty slots',
+        [E, C, H],
+        [E, D, H],
+        false,
+        true,
+        withZeroRows(E, C, H, kept, 5),
+        withZeroRows(E, D, H, [D, D, D, D], 6),
+      ],
+      // only B has zero rows along k
+      [
+        'A·B, B with zero rows along k',
+        [E, D, C],
+        [E, C, H],
+        false,
+        false,
+        withZeroRows(E, D, C, [D, D, D, D], 7),
+        withZeroRows(E, C, H, kept, 8),
+      ],
+    ];
+    for (const [label, aShape, bShape, ta, tb, av, bv] of cases) {
+      for (const withBias of [false, true]) {
+        it(`${label}${withBias ? ', fused bias' : ''} (${path})`, () => {
+          const n = tb ? bShape[1] : bShape[2];
+          const bias = withBias ? tf.tensor1d(Array.from({ length: n }, (_, i) => 0.1 * i - 0.3)) : undefined;
+          const run = (nativePath: boolean) => {
+            useNativeMatMul(nativePath);
+            return tf.tidy(() => {
+              const a = tf.tensor3d(av, aShape as [number, number, number]);
+              const b = tf.tensor3d(bv, bShape as [number, number, number]);
+              const y = bias
+                ? tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias })
+                : tf.matMul(a, b, ta, tb);
+              return y.dataSync() as Float32Array;
+            });
+          };
+          const want = referenceMatMul(av, aShape, bv, bShape, ta, tb);
+          const biasValues = bias?.dataSync();
+          const ref = Float64Array.from(want.values, (v, i) => v + (biasValues ? biasValues[i % n] : 0));
+          const got = run(true);
+          expect(relativeError(got, ref)).toBeLessThan(TOL);
+          expect(relativeError(got, Float64Array.from(run(false)))).toBeLessThan(TOL);
+          bias?.dispose();
+        });
+      }
     }
   }
 });
