@@ -14,6 +14,9 @@ import { nativeBlas } from './native_blas.js';
  *   for a `[128, 40, 128]` gain gradient against 0.3 ms for the same data reduced over its last axis. Here a
  *   reduced block of contiguous axes `[O, R, I] → [O, I]` is summed row by row (in float64) on the heap, by
  *   the native addon where it is built and wanted, else in JavaScript.
+ * - `Slice` reads its whole input out of the heap (a copy to JavaScript) before slicing it: 4 ms for LIMoE's
+ *   image/text split of a `[128, 40, 128]` tower. Here the output is copied from the heap in place, in runs
+ *   as long as the slice's trailing whole axes allow.
  * - `Transpose` of 4-byte elements runs on the native addon where it is built (a memcpy per run when the last
  *   axis stays last, as in attention's head moves: wasm's kernel moves one element at a time); else wasm's.
  */
@@ -160,12 +163,51 @@ function transpose(original: tf.KernelConfig) {
   };
 }
 
+function slice(original: tf.KernelConfig) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string' || x.dtype === 'complex64')
+      return original.kernelFunc(args as never) as tf.TensorInfo;
+    const attrs = (args.attrs ?? {}) as unknown as { begin: number | number[]; size?: number | number[] };
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+    const backend = args.backend as WasmHeapBackend;
+    const out = backend.makeOutput(size, x.dtype);
+    const n = size.reduce((a, b) => a * b, 1);
+    if (n === 0) return out;
+    // Views taken after the allocation: growing the heap detaches older ones.
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(out);
+    const rank = x.shape.length; // ≥ 1: tf.slice refuses scalars
+    const strides = [...tf.util.computeStrides(x.shape), 1];
+    // One contiguous run covers axis `lead` and every later axis, which the slice takes whole.
+    let lead = rank - 1;
+    let run = size[lead];
+    while (lead > 0 && size[lead] === x.shape[lead]) run *= size[--lead];
+    let from = begin.reduce((acc, b, a) => acc + b * strides[a], 0);
+    const index = new Array<number>(lead).fill(0);
+    for (let at = 0; at < n; at += run) {
+      if (run < 16) for (let j = 0; j < run; j++) dst[at + j] = src[from + j];
+      else dst.set(src.subarray(from, from + run), at);
+      for (let a = lead - 1; a >= 0; a--) {
+        if (++index[a] < size[a]) {
+          from += strides[a];
+          break;
+        }
+        index[a] = 0;
+        from -= (size[a] - 1) * strides[a];
+      }
+    }
+    return out;
+  };
+}
+
 const WRAPPERS: Record<string, (original: tf.KernelConfig) => (args: KernelArgs) => tf.TensorInfo> = {
   Identity: identity,
   Cast: cast,
   Sum: (o) => reduction(o, false),
   Mean: (o) => reduction(o, true),
   Transpose: transpose,
+  Slice: slice,
 };
 
 /** Wraps the wasm kernels above (once; a later call is a no-op). */

@@ -91,4 +91,49 @@ describe('wasm kernels', () => {
     expect(r.shape).toEqual([4, 3]);
     expect(Array.from(r.wasm)).toEqual(Array.from(r.cpu));
   });
+  it('Slice (wrapped: copied on the heap in place) equals the cpu backend, every kind of slice', async () => {
+    const x = () =>
+      tf.tensor(
+        Float32Array.from({ length: 4 * 5 * 6 * 3 }, (_, i) => i * 0.5 - 7),
+        [4, 5, 6, 3],
+      );
+    const cases: Array<[number[], number[]]> = [
+      [
+        [0, 0, 0, 0],
+        [-1, -1, -1, -1],
+      ], // everything: one run
+      [
+        [1, 0, 0, 0],
+        [2, -1, -1, -1],
+      ], // leading axis only: one run
+      [
+        [0, 2, 0, 0],
+        [4, 3, 6, 3],
+      ], // LIMoE's image/text split: a run per leading index
+      [
+        [1, 1, 2, 1],
+        [2, 3, 3, 2],
+      ], // partial on every axis: short runs
+      [
+        [3, 4, 5, 2],
+        [1, 1, 1, 1],
+      ], // one element
+      [
+        [0, 0, 0, 0],
+        [4, 0, 6, 3],
+      ], // empty
+    ];
+    for (const [begin, size] of cases) {
+      const r = await onBoth(() => tf.tidy(() => tf.slice(x(), begin, size)));
+      expect(Array.from(r.wasm), `${begin} ${size}`).toEqual(Array.from(r.cpu));
+    }
+    const ints = await onBoth(() =>
+      tf.tidy(() => tf.cast(tf.slice(tf.cast(x(), 'int32'), [0, 1, 0, 0], [4, 2, 6, 3]), 'float32')),
+    );
+    expect(Array.from(ints.wasm)).toEqual(Array.from(ints.cpu));
+    await useBackend('wasm');
+    const t = x();
+    expect(await countLeakedTensors(() => tf.slice(t, [0, 2, 0, 0], [4, 3, 6, 3]))).toBe(0);
+    t.dispose();
+  });
 });
