@@ -15,8 +15,8 @@ import { nativeBlas } from './native_blas.js';
  *   reduced block of contiguous axes `[O, R, I] → [O, I]` is summed row by row (in float64) on the heap, by
  *   the native addon where it is built and wanted, else in JavaScript.
  * - `Slice` reads its whole input out of the heap (a copy to JavaScript) before slicing it: 4 ms for LIMoE's
- *   image/text split of a `[128, 40, 128]` tower. Here the output is copied from the heap in place, in runs
- *   as long as the slice's trailing whole axes allow.
+ *   image/text split of a `[128, 40, 128]` tower; `SplitV` (the gradient of `concat`) does so once per piece.
+ *   Here outputs are copied from the heap in place, in runs as long as the slice's trailing whole axes allow.
  * - `Transpose` of 4-byte elements runs on the native addon where it is built (a memcpy per run when the last
  *   axis stays last, as in attention's head moves: wasm's kernel moves one element at a time); else wasm's.
  */
@@ -163,51 +163,84 @@ function transpose(original: tf.KernelConfig) {
   };
 }
 
+/** x[begin : begin + size] copied on the heap, in runs as long as the trailing whole axes allow. */
+function sliceOnHeap(
+  backend: WasmHeapBackend,
+  x: tf.TensorInfo,
+  begin: number[],
+  size: number[],
+): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  const n = size.reduce((a, b) => a * b, 1);
+  if (n === 0) return out;
+  // Views taken after the allocation: growing the heap detaches older ones.
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length; // ≥ 1: tf.slice refuses scalars
+  const strides = [...tf.util.computeStrides(x.shape), 1];
+  // One contiguous run covers axis `lead` and every later axis, which the slice takes whole.
+  let lead = rank - 1;
+  let run = size[lead];
+  while (lead > 0 && size[lead] === x.shape[lead]) run *= size[--lead];
+  let from = begin.reduce((acc, b, a) => acc + b * strides[a], 0);
+  const index = new Array<number>(lead).fill(0);
+  for (let at = 0; at < n; at += run) {
+    if (run < 16) for (let j = 0; j < run; j++) dst[at + j] = src[from + j];
+    else dst.set(src.subarray(from, from + run), at);
+    for (let a = lead - 1; a >= 0; a--) {
+      if (++index[a] < size[a]) {
+        from += strides[a];
+        break;
+      }
+      index[a] = 0;
+      from -= (size[a] - 1) * strides[a];
+    }
+  }
+  return out;
+}
+
+const onHeap = (x: tf.TensorInfo) => x.dtype !== 'string' && x.dtype !== 'complex64';
+
 function slice(original: tf.KernelConfig) {
   return (args: KernelArgs): tf.TensorInfo => {
     const { x } = args.inputs as { x: tf.TensorInfo };
-    if (x.dtype === 'string' || x.dtype === 'complex64')
-      return original.kernelFunc(args as never) as tf.TensorInfo;
+    if (!onHeap(x)) return original.kernelFunc(args as never) as tf.TensorInfo;
     const attrs = (args.attrs ?? {}) as unknown as { begin: number | number[]; size?: number | number[] };
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
-    const backend = args.backend as WasmHeapBackend;
-    const out = backend.makeOutput(size, x.dtype);
-    const n = size.reduce((a, b) => a * b, 1);
-    if (n === 0) return out;
-    // Views taken after the allocation: growing the heap detaches older ones.
-    const src = backend.typedArrayFromHeap(x);
-    const dst = backend.typedArrayFromHeap(out);
-    const rank = x.shape.length; // ≥ 1: tf.slice refuses scalars
-    const strides = [...tf.util.computeStrides(x.shape), 1];
-    // One contiguous run covers axis `lead` and every later axis, which the slice takes whole.
-    let lead = rank - 1;
-    let run = size[lead];
-    while (lead > 0 && size[lead] === x.shape[lead]) run *= size[--lead];
-    let from = begin.reduce((acc, b, a) => acc + b * strides[a], 0);
-    const index = new Array<number>(lead).fill(0);
-    for (let at = 0; at < n; at += run) {
-      if (run < 16) for (let j = 0; j < run; j++) dst[at + j] = src[from + j];
-      else dst.set(src.subarray(from, from + run), at);
-      for (let a = lead - 1; a >= 0; a--) {
-        if (++index[a] < size[a]) {
-          from += strides[a];
-          break;
-        }
-        index[a] = 0;
-        from -= (size[a] - 1) * strides[a];
-      }
-    }
-    return out;
+    return sliceOnHeap(args.backend as WasmHeapBackend, x, begin, size);
   };
 }
 
-const WRAPPERS: Record<string, (original: tf.KernelConfig) => (args: KernelArgs) => tf.TensorInfo> = {
+/** `SplitV` (the gradient of every `concat`): wasm's runs its internal `Slice` per piece, copying x each time. */
+function splitV(original: tf.KernelConfig) {
+  return (args: KernelArgs): tf.TensorInfo[] => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (!onHeap(x)) return original.kernelFunc(args as never) as unknown as tf.TensorInfo[];
+    const attrs = (args.attrs ?? {}) as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis);
+    const begin = x.shape.map(() => 0);
+    return sizes.map((s) => {
+      const size = x.shape.slice();
+      size[axis] = s;
+      const out = sliceOnHeap(args.backend as WasmHeapBackend, x, begin.slice(), size);
+      begin[axis] += s;
+      return out;
+    });
+  };
+}
+
+const WRAPPERS: Record<
+  string,
+  (original: tf.KernelConfig) => (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]
+> = {
   Identity: identity,
   Cast: cast,
   Sum: (o) => reduction(o, false),
   Mean: (o) => reduction(o, true),
   Transpose: transpose,
   Slice: slice,
+  SplitV: splitV,
 };
 
 /** Wraps the wasm kernels above (once; a later call is a no-op). */

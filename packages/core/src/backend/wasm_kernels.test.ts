@@ -91,7 +91,7 @@ describe('wasm kernels', () => {
     expect(r.shape).toEqual([4, 3]);
     expect(Array.from(r.wasm)).toEqual(Array.from(r.cpu));
   });
-  it('Slice (wrapped: copied on the heap in place) equals the cpu backend, every kind of slice', async () => {
+  it('Slice and SplitV (wrapped: copied on the heap in place) equal the cpu backend, every kind of slice', async () => {
     const x = () =>
       tf.tensor(
         Float32Array.from({ length: 4 * 5 * 6 * 3 }, (_, i) => i * 0.5 - 7),
@@ -131,9 +131,21 @@ describe('wasm kernels', () => {
       tf.tidy(() => tf.cast(tf.slice(tf.cast(x(), 'int32'), [0, 1, 0, 0], [4, 2, 6, 3]), 'float32')),
     );
     expect(Array.from(ints.wasm)).toEqual(Array.from(ints.cpu));
+    for (const [sizes, axis] of [
+      [[1, 3, 1], 1],
+      [2, 0],
+      [[2, 4], 2],
+      [[0, 3], 3],
+    ] as Array<[number | number[], number]>) {
+      const pieces = await onBoth(() =>
+        tf.tidy(() => tf.concat(tf.split(x(), sizes, axis).map((p) => tf.reshape(p, [-1])))),
+      );
+      expect(Array.from(pieces.wasm), `split ${sizes} on ${axis}`).toEqual(Array.from(pieces.cpu));
+    }
     await useBackend('wasm');
     const t = x();
     expect(await countLeakedTensors(() => tf.slice(t, [0, 2, 0, 0], [4, 3, 6, 3]))).toBe(0);
+    expect(await countLeakedTensors(() => tf.split(t, [2, 3], 1))).toBe(0);
     t.dispose();
   });
 });

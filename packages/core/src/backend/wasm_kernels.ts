@@ -12,6 +12,7 @@ import { registerHeadsKernels } from './heads_kernels.js';
 import { registerLayerNormKernels } from './layer_norm_kernels.js';
 import { registerMemoryKernels } from './memory_kernels.js';
 import { registerOptimizerKernels } from './optimizer_kernels.js';
+import { registerReduceGradients } from './reduce_grads.js';
 import { patchSavedTensors } from './saved_tensors.js';
 import { registerSegmentSumGradient } from './segment_sum_grad.js';
 import { registerSoftmaxKernels } from './softmax_kernels.js';
@@ -359,6 +360,7 @@ export function registerWasmKernels(): void {
   registerDispatchKernels();
   registerOptimizerKernels();
   patchSavedTensors();
+  registerReduceGradients();
 }
 
 registerWasmKernels();
