@@ -51,8 +51,8 @@ void AdamWUpdate(const float* p, const float* m, const float* v, const float* g,
 double SumOfSquares(const float* x, int64_t n);
 
 // C[e] = op(A[e]) · op(B[e]) for batch entries e of small products (attention's 40×40×32), A[e] and B[e] at
-// element offsets a_off[e] and b_off[e], C dense: a register-blocked kernel over packed copies, entries split
-// over the threads. BLAS calls that small spend most of their time in call and packing overhead.
+// element offsets a_off[e] and b_off[e], C dense: a register-blocked kernel (B packed when transposed or ragged),
+// on one thread. BLAS calls that small spend most of their time in call and packing overhead.
 void SmallBatchedGemm(const float* a, const float* b, float* c, const int64_t* a_off, const int64_t* b_off,
                       int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b);
 
