@@ -1,22 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Gradients of `Sum` and `Mean` that broadcast the output gradient with a `Tile` kernel. tfjs 4.22's multiply it
- * by `ones(x.shape)`, a JavaScript array of x's size filled and uploaded to the backend on every call: in a
- * LIMoE training step ~70 sums (bias gradients, losses) made 3.5 ms of such arrays. The values are the same
- * bitwise (a product with 1 is exact; the mean still divides each element once by the reduced size).
+ * Gradients of `Sum` and `Mean` as tfjs 4.22 computes them — the output gradient times ones of x's shape — but
+ * with the ones made by the backend's `OnesLike` kernel: tfjs builds `ones(x.shape)` as a JavaScript array
+ * filled and uploaded on every call (3.5 ms of a LIMoE step's ~70 sums). The values are the same bitwise.
+ * (Broadcasting with `broadcastTo` instead was far slower: wasm's `Tile` kernel took 40 ms per step.)
  */
 
 const MARK = Symbol.for('moevl.reduceGradient');
 
-/** dy reshaped to x's rank (1 on the reduced axes) and broadcast to x's shape. */
+/** dy reshaped to x's rank (1 on the reduced axes) times ones of x's shape, then divided by `scale`. */
 function broadcastBack(dy: tf.Tensor, x: tf.Tensor, axis: number | number[], scale?: number): tf.Tensor {
   const axes = tf.util.parseAxisParam(axis, x.shape);
   const expanded = x.shape.slice();
   for (const a of axes) expanded[a] = 1;
-  let d = tf.reshape(dy, expanded);
-  if (scale != null) d = tf.div(d, scale);
-  return tf.broadcastTo(d, x.shape);
+  const ones = x.dtype === 'float32' ? tf.onesLike(x) : tf.ones(x.shape, 'float32');
+  const d = tf.mul(tf.reshape(dy, expanded), ones);
+  return scale == null ? d : tf.div(d, scale);
 }
 
 /** Registers both gradients on every backend (once). */
