@@ -3,6 +3,7 @@ import {
   activation,
   type ActivationName,
   assertPositiveInteger,
+  biasGelu,
   checkActivation,
   checkEvalRouting,
   combineTokens,
@@ -147,9 +148,16 @@ export class MoELayer extends Layer implements FeedForwardLayer {
     return v;
   }
 
-  /** Runs the E expert MLPs on their buffers: `[E, C, D] → [E, C, D]`. */
+  /**
+   * Runs the E expert MLPs on their buffers: `[E, C, D] → [E, C, D]`. GELU takes the per-expert bias `[E, 1, H]`
+   * in its fused kernel (`biasGelu`), as the dense MLP does: no separate add forward or bias sum backward.
+   */
   private experts(buffers: tf.Tensor3D): tf.Tensor3D {
-    const h = activation(this.activation, tf.add(tf.matMul(buffers, this.w1 as tf.Tensor3D), this.b1));
+    const xw = tf.matMul(buffers, this.w1 as tf.Tensor3D);
+    const h =
+      this.activation === 'gelu' || this.activation === 'geluTanh'
+        ? biasGelu(xw, this.b1, this.activation === 'gelu' ? 'none' : 'tanh')
+        : activation(this.activation, tf.add(xw, this.b1));
     return tf.add(tf.matMul(h as tf.Tensor3D, this.w2 as tf.Tensor3D), this.b2) as tf.Tensor3D;
   }
 
