@@ -71,6 +71,34 @@ bool UseSmallGemm(int64_t m, int64_t n, int64_t k) {
   return on && m <= 256 && n <= 256 && k <= 256 && m * n * k <= (int64_t{1} << 20);
 }
 
+// Whether a batch runs whole entries per thread, each a one-thread BLAS call (OpenBLAS only: its calls are
+// thread-safe and its thread count is ours to set): with at least two entries per thread, each between the
+// threading cut-off and 2^28 multiply-adds. Measured on LIMoE's and the MoE layer's expert products
+// ([32, 80, 256] x [32, 256, 1024]: 42 -> 36 ms for the five products of a step), where one BLAS call per entry
+// split over the threads pays the BLAS' hand-off E times per product. MOEVL_SPLIT_BATCH=0 turns it off,
+// MOEVL_SPLIT_MAX_MACS moves the upper bound.
+double SplitMaxMacs() {
+  static const double v = [] {
+    const char* env = std::getenv("MOEVL_SPLIT_MAX_MACS");
+    return env != nullptr && std::atof(env) > 0 ? std::atof(env) : 268435456.0;
+  }();
+  return v;
+}
+
+bool SplitBatch(int64_t batch, double macs) {
+#if defined(MOEVL_OPENBLAS)
+  static const bool on = [] {
+    const char* env = std::getenv("MOEVL_SPLIT_BATCH");
+    return env == nullptr || std::string(env) != "0";
+  }();
+  return on && g_blas_threads > 1 && batch >= 2 * g_blas_threads && macs < SplitMaxMacs() && macs >= ThreadedMacs();
+#else
+  (void)batch;
+  (void)macs;
+  return false;
+#endif
+}
+
 // Must match ACTIVATIONS in index.cjs.
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kElu = 4, kSigmoid = 5 };
 
@@ -208,9 +236,13 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   } else if (k == 0) {
     std::fill(c, c + out_size, 0.f);
   }
-  if (k > 0 && !has_bias && batch > 1 && UseSmallGemm(m, n, k)) {
-    // Attention's per-head products: the kernel of moevl_kernels.cc, the batch split over the threads.
-    std::vector<int64_t> a_offs(static_cast<size_t>(batch)), b_offs(static_cast<size_t>(batch));
+  if (k == 0) {
+    ApplyActivation(c, static_cast<size_t>(out_size), act, alpha);
+    return nullptr;
+  }
+  // A and B offsets of every batch entry: an odometer over the batch dims, last fastest.
+  std::vector<int64_t> a_offs(static_cast<size_t>(batch)), b_offs(static_cast<size_t>(batch));
+  {
     int64_t index[kMaxRank] = {0};
     int64_t a_off = 0, b_off = 0;
     for (int64_t e = 0; e < batch; e++) {
@@ -227,49 +259,49 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
         b_off -= (dims[i] - 1) * sb[i];
       }
     }
+  }
+  if (!has_bias && batch > 1 && UseSmallGemm(m, n, k)) {
+    // Attention's per-head products: the kernel of moevl_kernels.cc.
     moevl::SmallBatchedGemm(a, b, c, a_offs.data(), b_offs.data(), batch, m, n, k, trans_a, trans_b);
     ApplyActivation(c, static_cast<size_t>(out_size), act, alpha);
     return nullptr;
   }
-  if (k > 0) {
-    const float beta = has_bias ? 1.f : 0.f;
-    const int lda = static_cast<int>(std::max<int64_t>(1, trans_a ? m : k));
-    const int ldb = static_cast<int>(std::max<int64_t>(1, trans_b ? k : n));
-    const int ldc = static_cast<int>(std::max<int64_t>(1, n));
-    BlasThreadsFor(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
-    int64_t index[kMaxRank] = {0};
-    int64_t a_off = 0, b_off = 0;
-    for (int64_t e = 0; e < batch; e++) {
-      // In a batch (MoE experts' [E, C, ·] buffers) trailing all-zero rows are skipped: the empty slots past an
-      // expert's load. Zero rows of A (untransposed) give zero rows of C; zero rows along k of A (transposed)
-      // or B (untransposed) add nothing. Exact for finite values.
-      int64_t me = m, ke = k;
-      if (batch > 1) {
-        if (!trans_a) me = NonZeroRows(a + a_off, m, k);
-        else ke = NonZeroRows(a + a_off, k, m);
-        if (!trans_b) ke = std::min(ke, NonZeroRows(b + b_off, k, n));
-      }
-      float* ce = c + e * m * n;
-      if (!has_bias && me < m) std::fill(ce + me * n, ce + m * n, 0.f);
-      if (ke == 0 || me == 0) {
-        if (!has_bias) std::fill(ce, ce + me * n, 0.f);
-      } else {
-        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                    static_cast<int>(me), static_cast<int>(n), static_cast<int>(ke), 1.f, a + a_off, lda, b + b_off,
-                    ldb, beta, ce, ldc);
-      }
-      // Odometer over the batch dims, last fastest, carrying the A and B offsets along.
-      for (int i = rank - 1; i >= 0; i--) {
-        if (++index[i] < dims[i]) {
-          a_off += sa[i];
-          b_off += sb[i];
-          break;
-        }
-        index[i] = 0;
-        a_off -= (dims[i] - 1) * sa[i];
-        b_off -= (dims[i] - 1) * sb[i];
-      }
+  const float beta = has_bias ? 1.f : 0.f;
+  const int lda = static_cast<int>(std::max<int64_t>(1, trans_a ? m : k));
+  const int ldb = static_cast<int>(std::max<int64_t>(1, trans_b ? k : n));
+  const int ldc = static_cast<int>(std::max<int64_t>(1, n));
+  const auto entry = [&](int64_t e) {
+    const float* ae = a + a_offs[static_cast<size_t>(e)];
+    const float* be = b + b_offs[static_cast<size_t>(e)];
+    // In a batch (MoE experts' [E, C, ·] buffers) trailing all-zero rows are skipped: the empty slots past an
+    // expert's load. Zero rows of A (untransposed) give zero rows of C; zero rows along k of A (transposed)
+    // or B (untransposed) add nothing. Exact for finite values.
+    int64_t me = m, ke = k;
+    if (batch > 1) {
+      if (!trans_a) me = NonZeroRows(ae, m, k);
+      else ke = NonZeroRows(ae, k, m);
+      if (!trans_b) ke = std::min(ke, NonZeroRows(be, k, n));
     }
+    float* ce = c + e * m * n;
+    if (!has_bias && me < m) std::fill(ce + me * n, ce + m * n, 0.f);
+    if (ke == 0 || me == 0) {
+      if (!has_bias) std::fill(ce, ce + me * n, 0.f);
+    } else {
+      cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                  static_cast<int>(me), static_cast<int>(n), static_cast<int>(ke), 1.f, ae, lda, be, ldb, beta, ce,
+                  ldc);
+    }
+  };
+  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (SplitBatch(batch, macs)) {
+    // MoE experts' products ([E, C, D] x [E, D, H]): whole entries per thread, each a one-thread BLAS call, taken
+    // in turn as threads free up (expert loads differ), rather than every entry's product split over the
+    // threads, which pays the BLAS' hand-off E times per product.
+    BlasThreadsFor(0);
+    moevl::ParallelEntries(batch, g_blas_threads, entry);
+  } else {
+    BlasThreadsFor(macs);
+    for (int64_t e = 0; e < batch; e++) entry(e);
   }
   ApplyActivation(c, static_cast<size_t>(out_size), act, alpha);
   return nullptr;

@@ -6,6 +6,7 @@
 #include "moevl_kernels.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -112,6 +113,22 @@ void ParallelRows(int64_t rows, int64_t row_len, Body body) {
 }  // namespace
 
 void SetKernelThreads(int n) { g_threads = std::max(1, n); }
+
+void ParallelEntries(int64_t n, int threads, const std::function<void(int64_t)>& body) {
+  const int parts = static_cast<int>(std::min<int64_t>(std::max(1, threads), n));
+  if (parts <= 1) {
+    for (int64_t i = 0; i < n; i++) body(i);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  const auto work = [&] {
+    for (int64_t i = next++; i < n; i = next++) body(i);
+  };
+  std::vector<std::thread> pool;
+  for (int p = 1; p < parts; p++) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+}
 
 void BiasGeluForward(const float* x, const float* bias, float* y, int64_t outer, int64_t reduce, int64_t inner,
                      bool tanh_form) {

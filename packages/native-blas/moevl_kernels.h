@@ -2,10 +2,15 @@
 // it has bounds-checked. x is [outer, reduce, inner] row-major; bias (nullable) is [outer, inner].
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace moevl {
 
 void SetKernelThreads(int n);
+
+// Runs body(i) for i in [0, n) on up to `threads` threads (the caller's included), each taking the next index
+// as it finishes one: for uneven items such as MoE experts with different loads.
+void ParallelEntries(int64_t n, int threads, const std::function<void(int64_t)>& body);
 
 // y = gelu(x + bias), exact erf form or (tanh_form) the tanh approximation.
 void BiasGeluForward(const float* x, const float* bias, float* y, int64_t outer, int64_t reduce, int64_t inner,

@@ -8,8 +8,9 @@ import { nativeBlas } from './native_blas.js';
 // The native batched product skips trailing all-zero rows of each batch entry (the empty slots of MoE expert
 // buffers): zero rows of an untransposed A, and zero rows along k of a transposed A or an untransposed B.
 // Each case has entries with no, some and only zero rows; results must equal the float64 reference and the
-// pure-wasm path to 1e-5, with and without a fused bias. Two sizes: products small enough for the
-// small-product kernel (which computes every row) and ones large enough for one BLAS call per entry.
+// pure-wasm path to 1e-5, with and without a fused bias. Three sizes: products small enough for the
+// small-product kernel (which computes every row), ones large enough for one BLAS call per entry, and ones
+// large enough that entries are split over the threads (each a one-thread BLAS call).
 
 const native = nativeBlas();
 const TOL = 1e-5;
@@ -36,6 +37,8 @@ function withZeroRows(batch: number, rows: number, cols: number, kept: number[],
   const sizes: Array<[number, number, number, number, string]> = [
     [4, 12, 7, 9, 'small-product kernel'],
     [4, 128, 96, 90, 'a BLAS call per entry'],
+    // ≥ 2²² multiply-adds per entry: with two or more threads, entries run on separate threads.
+    [4, 160, 160, 170, 'entries split over the threads'],
   ];
   for (const [E, C, D, H, path] of sizes) {
     const kept = [C, 5, 0, 1];
