@@ -10,6 +10,8 @@ import {
   weightedColumnMeans,
   weightedMean,
 } from './fixtures.test-util.js';
+import { globalEntropyLoss } from './global_entropy.js';
+import { localEntropyLoss } from './local_entropy.js';
 import { perModalityEntropyLosses } from './per_modality_entropy.js';
 
 /** Float64 reference: LIMoE's local and global entropy over each modality's kept tokens; 0 when empty. */
@@ -106,6 +108,43 @@ describeEachBackend('perModalityEntropyLosses', () => {
       expect(checkGradients(f, [gates], { eps: 1e-3 }).maxRelativeError).toBeLessThan(1e-3);
     }
     tf.dispose([gates, modality]);
+  });
+
+  it('equals the composed single-modality losses, values and gradients (zeros in the gates, weights, hinges)', () => {
+    // Exact zeros take entropy's floored-log branch; τ = 1.2 leaves one modality's hinge inactive.
+    const g = randomGates(24, 6, 74, 1.5).map((row, s) =>
+      s % 5 === 0 ? row.map((v, e) => (e === 0 ? 0 : v)) : row,
+    );
+    const norm = g.map((row) => row.map((v) => v / row.reduce((a, b) => a + b, 0)));
+    const gates = tf.tensor2d(norm);
+    const mod = norm.map((_, s) => s % 3);
+    const modality = tf.tensor1d(mod, 'int32');
+    const pad = norm.map((_, s) => (s % 7 === 3 ? 0 : s % 4 === 1 ? 0.5 : 1));
+    const mask = tf.tensor1d(pad);
+    const dy = [0.3, -1.1, 0.7, 2, -0.4, 0.9];
+    for (const threshold of [undefined, 1.2, 0.2]) {
+      const fused = (x: tf.Tensor) => {
+        const { local, global } = perModalityEntropyLosses(x as tf.Tensor2D, modality, 3, {
+          threshold,
+          mask,
+        });
+        return tf.sum(tf.mul(tf.stack([...local, ...global]), dy));
+      };
+      const composed = (x: tf.Tensor) => {
+        const parts: tf.Scalar[] = [];
+        const masks = [0, 1, 2].map((m) => tf.tensor1d(mod.map((id, s) => (id === m ? pad[s] : 0))));
+        for (const m of masks) parts.push(localEntropyLoss(x as tf.Tensor2D, { mask: m }));
+        for (const m of masks) parts.push(globalEntropyLoss(x as tf.Tensor2D, { threshold, mask: m }));
+        return tf.sum(tf.mul(tf.stack(parts), dy));
+      };
+      const [a, b] = [fused, composed].map((f) =>
+        tf.tidy(() => [f(gates), tf.grad(f)(gates)].map((t) => t.dataSync())),
+      );
+      expectClose(a[0][0], b[0][0], 1e-5);
+      const scale = Math.max(...Array.from(b[1], Math.abs));
+      a[1].forEach((v, i) => expect(Math.abs(v - b[1][i]) / scale).toBeLessThan(1e-5));
+    }
+    tf.dispose([gates, modality, mask]);
   });
 
   it('leaks no tensors, forward and backward', async () => {
