@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertInteger, cvSquared, oneHot, topK } from '@moevl/core';
-import { maskedTokenMean, tokenMask } from './token_mask.js';
+import { assertInteger, customGrad } from '@moevl/core';
+import { cvSquaredWithGrad, normalDensity, normalSurvival } from './host_math.js';
+import { tokenMask } from './token_mask.js';
 import { checkMatrix } from './validate.js';
 
 export interface LoadLossOptions {
@@ -16,26 +17,6 @@ export interface LoadLossOptions {
 }
 
 /** Standard normal survival function 1 − Φ(z) = erfc(z/√2)/2; tf.erf has a gradient on every backend. */
-function normalSurvival(z: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.sub(1, tf.erf(tf.mul(z, Math.SQRT1_2))), 0.5);
-}
-
-/**
- * V-MoE load loss (Riquelme et al. 2021, arXiv 2106.05974, App. A.2; vmoe
- * `NoisyTopExpertsPerItemRouter._load_auxiliary_loss`, after Shazeer et al. 2017).
- *
- * Which experts a token uses is decided by top-k over *noisy* logits, and that choice has no gradient. The
- * load loss replaces the count by a smooth probability: thr_s is the k-th largest noisy logit of token s,
- * and p_se = P(clean_se + fresh noise > thr_s) = 1 − Φ((thr_s − clean_se)/σ) is the chance that expert e
- * would make token s's top-k if the noise were drawn again. The loss is CV²(mean_s p_se) (population
- * variance), i.e. it equalises the expected number of tokens each expert receives. Paper weight: 0.005.
- *
- * Gradients follow vmoe: the threshold is selected as one-hot(k-th noisy index) · noisyLogits, so
- * gradient flows into the chosen noisy logit (and thus, when noisy = clean + noise, into the router)
- * while the index itself is a constant; clean logits receive gradient through every p_se.
- *
- * Only meaningful for a stochastic router (noiseStd > 0); vmoe skips it in deterministic mode.
- */
 export function loadLoss(
   cleanLogits: tf.Tensor2D,
   noisyLogits: tf.Tensor2D,
@@ -58,13 +39,79 @@ export function loadLoss(
         `${fn}: noiseStd must be a finite number > 0 (the load loss needs noise), got ${noiseStd}.`,
       );
     }
-    const mask = tokenMask(fn, options.mask, S);
-    const sigma = noiseStd / E;
-
-    const kthIndex = tf.reshape(tf.slice(topK(noisyLogits, k).indices, [0, k - 1], [S, 1]), [S]);
-    const threshold = tf.sum(tf.mul(oneHot(kthIndex, E), noisyLogits), 1, true);
-    const noiseRequiredToWin = tf.div(tf.sub(threshold, cleanLogits), sigma);
-    const p = normalSurvival(noiseRequiredToWin);
-    return cvSquared(maskedTokenMean(p, mask));
+    const w = tokenMask(fn, options.mask, S)?.dataSync();
+    return load(cleanLogits, noisyLogits, k, noiseStd / E, w);
   });
+}
+
+/**
+ * The load loss as one op on the host (float64): thr_s, p_se = 1 − Φ(z_se) with z_se = (thr_s − clean_se)/σ,
+ * load_e = Σ_s w_s·p_se / Σ_s w_s (the plain mean without a mask; 0 for no tokens), CV²(load); gradients
+ * ∂/∂clean_se = c_se·φ(z_se)/σ and, into the k-th noisy logit of each token, −Σ_e c_se·φ(z_se)/σ, with
+ * c_se = w_s/Σw · ∂CV²/∂load_e. Composed from tfjs ops (top-k, one-hot, erf, masked mean, `cvSquared`) the same
+ * is ~60 kernels forward and backward.
+ */
+function load(
+  clean: tf.Tensor2D,
+  noisy: tf.Tensor2D,
+  k: number,
+  sigma: number,
+  w: ArrayLike<number> | undefined,
+): tf.Scalar {
+  const [S, E] = clean.shape;
+  const f = customGrad<tf.Scalar>(([c, n]) => {
+    const cv = c.dataSync();
+    const nv = n.dataSync();
+    const kth = new Int32Array(S);
+    const chosen = new Uint8Array(E);
+    for (let s = 0; s < S; s++) {
+      // The k-th largest noisy logit, ties to the lower index (as `topK`).
+      chosen.fill(0);
+      let best = -1;
+      for (let j = 0; j < k; j++) {
+        best = -1;
+        for (let e = 0; e < E; e++) {
+          if (chosen[e] === 0 && (best < 0 || nv[s * E + e] > nv[s * E + best])) best = e;
+        }
+        chosen[best] = 1;
+      }
+      kth[s] = best;
+    }
+    let total = 0;
+    for (let s = 0; s < S; s++) total += w == null ? 1 : w[s];
+    const safe = total > 0 ? total : 1;
+    const z = new Float64Array(S * E);
+    const loads = new Float64Array(E);
+    for (let s = 0; s < S; s++) {
+      const ws = w == null ? 1 : w[s];
+      const thr = nv[s * E + kth[s]];
+      for (let e = 0; e < E; e++) {
+        z[s * E + e] = (thr - cv[s * E + e]) / sigma;
+        if (ws !== 0) loads[e] += (ws * normalSurvival(z[s * E + e])) / safe;
+      }
+    }
+    const cv2 = cvSquaredWithGrad(loads);
+    return {
+      value: tf.scalar(cv2.value),
+      gradFunc: (dy) => {
+        const d = dy.dataSync()[0];
+        const dClean = new Float32Array(S * E);
+        const dNoisy = new Float32Array(S * E);
+        for (let s = 0; s < S; s++) {
+          const ws = w == null ? 1 : w[s];
+          if (ws === 0) continue;
+          let dThr = 0;
+          for (let e = 0; e < E; e++) {
+            // ∂p/∂z = −φ(z); ∂z/∂clean = −1/σ, ∂z/∂thr = 1/σ.
+            const g = (((d * ws) / safe) * cv2.grad[e] * normalDensity(z[s * E + e])) / sigma;
+            dClean[s * E + e] = g;
+            dThr -= g;
+          }
+          dNoisy[s * E + kth[s]] = dThr;
+        }
+        return [tf.tensor2d(dClean, [S, E]), tf.tensor2d(dNoisy, [S, E])];
+      },
+    };
+  });
+  return f(clean, noisy);
 }
