@@ -109,6 +109,18 @@ export function nativeKernelsActive(): boolean {
   return nativeKernelsWanted() && nativeBlas().ok;
 }
 
+/**
+ * Whether ops should run the fused kernels `names` on the active backend: where they are registered, and on wasm
+ * only when the native addon runs them (with the addon functions `needs`) — there a JavaScript loop loses to
+ * wasm's own C++ kernels, so the op composes those instead.
+ */
+export function fusedKernelsWanted(names: string[], needs: Array<keyof NativeBlasAddon> = []): boolean {
+  if (!names.every((n) => tf.getKernel(n, tf.getBackend()) != null)) return false;
+  if (tf.getBackend() !== 'wasm') return true;
+  const native = nativeBlas();
+  return nativeKernelsActive() && native.ok && needs.every((f) => native.addon[f] != null);
+}
+
 /** Whether the active backend runs kernel `name` (else the op composes tfjs ops). */
 export function hasKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;

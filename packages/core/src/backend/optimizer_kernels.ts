@@ -1,12 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  type FusedKernel,
-  hasKernel,
-  nativeDesc,
-  nativeKernelsActive,
-  registerFusedKernel,
-} from './fused_kernels.js';
-import { nativeBlas } from './native_blas.js';
+import { type FusedKernel, fusedKernelsWanted, nativeDesc, registerFusedKernel } from './fused_kernels.js';
 
 /**
  * `MoevlAdamWUpdate` and `MoevlSumOfSquares`: the optimizer's per-variable arithmetic in one pass each.
@@ -133,15 +126,7 @@ export function registerOptimizerKernels(): void {
  * native addon runs them (else it composes tfjs ops; see the file comment).
  */
 export function hasOptimizerKernels(): boolean {
-  if (!hasKernel(ADAMW_UPDATE) || !hasKernel(SUM_OF_SQUARES)) return false;
-  if (tf.getBackend() !== 'wasm') return true;
-  const native = nativeBlas();
-  return (
-    nativeKernelsActive() &&
-    native.ok &&
-    native.addon.adamWUpdate != null &&
-    native.addon.sumOfSquares != null
-  );
+  return fusedKernelsWanted([ADAMW_UPDATE, SUM_OF_SQUARES], ['adamWUpdate', 'sumOfSquares']);
 }
 
 /** New p, m, v tensors after one fused AdamW update (inputs are not disposed). */

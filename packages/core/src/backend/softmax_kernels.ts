@@ -1,11 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import {
-  type FusedKernel,
-  hasKernel,
-  nativeDesc,
-  nativeKernelsActive,
-  registerFusedKernel,
-} from './fused_kernels.js';
+import type * as tf from '@tensorflow/tfjs';
+import { type FusedKernel, fusedKernelsWanted, nativeDesc, registerFusedKernel } from './fused_kernels.js';
 
 /**
  * `MoevlAttentionSoftmax` and `MoevlAttentionSoftmaxGrad`: attention weights `softmax(scale·scores + bias)`
@@ -110,5 +104,5 @@ export function registerSoftmaxKernels(): void {
  * own Softmax (C++) beats a JavaScript exp loop, so the op composes tfjs' kernels there.
  */
 export function hasSoftmaxKernels(): boolean {
-  return hasKernel(ATTENTION_SOFTMAX) && (tf.getBackend() !== 'wasm' || nativeKernelsActive());
+  return fusedKernelsWanted([ATTENTION_SOFTMAX]);
 }
