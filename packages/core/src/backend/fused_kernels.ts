@@ -115,7 +115,7 @@ export function nativeKernelsActive(): boolean {
  * wasm's own C++ kernels, so the op composes those instead.
  */
 export function fusedKernelsWanted(names: string[], needs: Array<keyof NativeBlasAddon> = []): boolean {
-  if (!names.every((n) => tf.getKernel(n, tf.getBackend()) != null)) return false;
+  if (!names.every(hasKernel)) return false;
   if (tf.getBackend() !== 'wasm') return true;
   const native = nativeBlas();
   return nativeKernelsActive() && native.ok && needs.every((f) => native.addon[f] != null);

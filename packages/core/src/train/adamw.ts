@@ -138,11 +138,19 @@ export class AdamW {
         );
       }
     }
-    for (const name of names) this.update(name, grads[name], vars[name], lr, gradScale);
+    const fused = hasOptimizerKernels();
+    for (const name of names) this.update(name, grads[name], vars[name], lr, gradScale, fused);
     this.stepCount++;
   }
 
-  private update(name: string, g: tf.Tensor, p: tf.Variable, lr: number, gradScale: number): void {
+  private update(
+    name: string,
+    g: tf.Tensor,
+    p: tf.Variable,
+    lr: number,
+    gradScale: number,
+    fused: boolean,
+  ): void {
     let slot = this.slots.get(name);
     if (slot == null) {
       // Not trainable, so tf.variableGrads without an explicit var list never differentiates the moments.
@@ -157,7 +165,7 @@ export class AdamW {
     const stepSize = lr / (1 - beta1 ** t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
     const { m, v } = slot;
-    if (hasOptimizerKernels()) {
+    if (fused) {
       const decay = 1 - lr * wd;
       const [pNew, mNew, vNew] = fusedAdamWUpdate(p, m, v, g, {
         gradScale,

@@ -39,10 +39,14 @@ export interface ClipResult {
  * `clipByGlobalNorm` multiplies every gradient by (and `AdamW.applyGradients` takes as `gradScale`).
  */
 export function clipCoefficient(norm: number, maxNorm: number): number {
-  if (Number.isNaN(maxNorm) || maxNorm <= 0) {
-    throw new Error(`clipByGlobalNorm: maxNorm must be > 0, got ${maxNorm}`);
-  }
+  checkMaxNorm(maxNorm);
   return Math.min(1, maxNorm / (norm + NORM_EPS));
+}
+
+function checkMaxNorm(maxNorm: number): void {
+  if (Number.isNaN(maxNorm) || maxNorm <= 0) {
+    throw new Error(`global-norm clipping: maxNorm must be > 0, got ${maxNorm}`);
+  }
 }
 
 /**
@@ -52,7 +56,7 @@ export function clipCoefficient(norm: number, maxNorm: number): number {
  * default): an infinite norm gives factor 0 and NaN gives NaN, so callers should check `globalNorm`.
  */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClipResult {
-  clipCoefficient(0, maxNorm); // checks maxNorm before any work
+  checkMaxNorm(maxNorm);
   const norm = globalNorm(grads);
   const coef = clipCoefficient(norm, maxNorm);
   // tidy frees the scalar tensor tf.mul makes from `coef`. Math.min(1, NaN) is NaN, which is not 1, so a

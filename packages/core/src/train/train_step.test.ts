@@ -100,6 +100,15 @@ describeEachBackend('trainStep', () => {
     tf.dispose([used, unused, frozen, ...Object.values(state.moments)]);
     optimizer.dispose();
     expect(() => trainStep({ lossFn: () => tf.scalar(1), vars: {}, optimizer })).toThrow(/no trainable/);
+    const w = variable(tf.tensor1d([1, 2]));
+    for (const clipNorm of [0, -1, NaN]) {
+      expect(() =>
+        trainStep({ lossFn: () => tf.sum(w) as tf.Scalar, vars: { w }, optimizer, clipNorm }),
+      ).toThrow(/trainStep: clipNorm must be a number > 0/);
+    }
+    expect(Array.from(w.dataSync())).toEqual([1, 2]);
+    expect(optimizer.step).toBe(0);
+    w.dispose();
   });
 
   it('throws before updating when the loss or the gradients are not finite', () => {

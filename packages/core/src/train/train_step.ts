@@ -74,6 +74,9 @@ export function trainStep(options: TrainStepOptions): TrainStepResult {
     if (other != null) throw new Error(`trainStep: vars '${other}' and '${key}' are the same variable`);
     keyOf.set(v.name, key);
   }
+  if (clipNorm != null && !(clipNorm > 0)) {
+    throw new Error(`trainStep: clipNorm must be a number > 0, got ${clipNorm}`);
+  }
   const varList = Object.values(vars).filter((v) => v.trainable);
   if (varList.length === 0) throw new Error('trainStep: vars holds no trainable variable');
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { customGrad } from '@moevl/core';
 import { cvSquaredWithGrad } from './host_math.js';
 import { tokenMask } from './token_mask.js';
-import { checkMatrix } from './validate.js';
+import { readMatrix } from './validate.js';
 
 export interface ImportanceLossOptions {
   /** [S]: 1 for a real token, 0 for padding; padding adds nothing to an expert's importance. */
@@ -26,20 +26,20 @@ export interface ImportanceLossOptions {
  */
 export function importanceLoss(gates: tf.Tensor2D, options: ImportanceLossOptions = {}): tf.Scalar {
   return tf.tidy(() => {
-    checkMatrix('importanceLoss', 'gates', gates);
+    const p = readMatrix('importanceLoss', 'gates', gates);
     const w = tokenMask('importanceLoss', options.mask, gates.shape[0])?.dataSync();
-    return importance(gates, w);
+    return importance(gates, p, w);
   });
 }
 
 /**
  * CV²(Σ_s w_s·gates[s, ·]) as one op on the host (float64, closed-form gradient ∂/∂gates[s, e] = w_s·∂CV²/∂imp_e)
- * rather than the ~30 composed kernels of the masked sum and `cvSquared`, forward and backward.
+ * rather than the ~30 composed kernels of the masked sum and `cvSquared`, forward and backward. `p`: the gates'
+ * values, as validation read them.
  */
-function importance(gates: tf.Tensor2D, w: ArrayLike<number> | undefined): tf.Scalar {
+function importance(gates: tf.Tensor2D, p: Float32Array, w: ArrayLike<number> | undefined): tf.Scalar {
   const [S, E] = gates.shape;
-  const f = customGrad<tf.Scalar>(([g]) => {
-    const p = g.dataSync();
+  const f = customGrad<tf.Scalar>(() => {
     const imp = new Float64Array(E);
     for (let s = 0; s < S; s++) {
       const ws = w == null ? 1 : w[s];

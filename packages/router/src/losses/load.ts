@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { assertInteger, customGrad } from '@moevl/core';
 import { cvSquaredWithGrad, normalDensity, normalSurvival } from './host_math.js';
 import { tokenMask } from './token_mask.js';
-import { checkMatrix } from './validate.js';
+import { readMatrix } from './validate.js';
 
 export interface LoadLossOptions {
   /** Experts selected per token (the router's k). */
@@ -24,8 +24,8 @@ export function loadLoss(
 ): tf.Scalar {
   return tf.tidy(() => {
     const fn = 'loadLoss';
-    checkMatrix(fn, 'cleanLogits', cleanLogits);
-    checkMatrix(fn, 'noisyLogits', noisyLogits);
+    const cv = readMatrix(fn, 'cleanLogits', cleanLogits);
+    const nv = readMatrix(fn, 'noisyLogits', noisyLogits);
     const [S, E] = cleanLogits.shape;
     if (noisyLogits.shape[0] !== S || noisyLogits.shape[1] !== E) {
       throw new Error(
@@ -40,7 +40,7 @@ export function loadLoss(
       );
     }
     const w = tokenMask(fn, options.mask, S)?.dataSync();
-    return load(cleanLogits, noisyLogits, k, noiseStd / E, w);
+    return load(cleanLogits, noisyLogits, cv, nv, k, noiseStd / E, w);
   });
 }
 
@@ -49,19 +49,19 @@ export function loadLoss(
  * load_e = Σ_s w_s·p_se / Σ_s w_s (the plain mean without a mask; 0 for no tokens), CV²(load); gradients
  * ∂/∂clean_se = c_se·φ(z_se)/σ and, into the k-th noisy logit of each token, −Σ_e c_se·φ(z_se)/σ, with
  * c_se = w_s/Σw · ∂CV²/∂load_e. Composed from tfjs ops (top-k, one-hot, erf, masked mean, `cvSquared`) the same
- * is ~60 kernels forward and backward.
+ * is ~60 kernels forward and backward. `cv`, `nv`: the logits' values, as validation read them.
  */
 function load(
   clean: tf.Tensor2D,
   noisy: tf.Tensor2D,
+  cv: Float32Array,
+  nv: Float32Array,
   k: number,
   sigma: number,
   w: ArrayLike<number> | undefined,
 ): tf.Scalar {
   const [S, E] = clean.shape;
-  const f = customGrad<tf.Scalar>(([c, n]) => {
-    const cv = c.dataSync();
-    const nv = n.dataSync();
+  const f = customGrad<tf.Scalar>(() => {
     const kth = new Int32Array(S);
     const chosen = new Uint8Array(E);
     for (let s = 0; s < S; s++) {

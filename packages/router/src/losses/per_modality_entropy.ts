@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from '@moevl/core';
 import { tokenMask } from './token_mask.js';
-import { checkMatrix, checkNonNegative, checkTokenIds } from './validate.js';
+import { checkNonNegative, checkTokenIds, readMatrix } from './validate.js';
 
 export interface PerModalityEntropyOptions {
   /** τ of the thresholded global loss, shared by all modalities; see `globalEntropyLoss`. Not verified. */
@@ -35,14 +35,14 @@ export function perModalityEntropyLosses(
 ): PerModalityEntropyLosses {
   return tf.tidy(() => {
     const fn = 'perModalityEntropyLosses';
-    checkMatrix(fn, 'gates', gates);
+    const p = readMatrix(fn, 'gates', gates);
     const ids = checkTokenIds(fn, 'modality', modality, gates.shape[0], numModalities, 'numModalities');
     if (options.threshold !== undefined) checkNonNegative(fn, 'threshold', options.threshold);
     const padding = tokenMask(fn, options.mask, gates.shape[0])?.dataSync();
     // Each modality's token weights: its tokens, times the padding mask's weight.
     const weights = Array.from({ length: numModalities }, () => new Float64Array(ids.length));
     for (let s = 0; s < ids.length; s++) weights[ids[s]][s] = padding == null ? 1 : padding[s];
-    const all = tf.unstack(modalityEntropies(gates, weights, options.threshold)) as tf.Scalar[];
+    const all = tf.unstack(modalityEntropies(gates, p, weights, options.threshold)) as tf.Scalar[];
     return { local: all.slice(0, numModalities), global: all.slice(numModalities) };
   });
 }
@@ -50,29 +50,44 @@ export function perModalityEntropyLosses(
 /** The floor of the entropy's log argument, as `entropy` in @moevl/core applies it (float32). */
 const EPS = Math.fround(1e-30);
 
-/** d(−p ln max(p, ε))/dp, the derivative `entropy`'s composed form has: −(ln p + 1), or −ln ε below ε. */
-const dNegPLogP = (p: number) => (p >= EPS ? -(Math.log(p) + 1) : -Math.log(EPS));
+/**
+ * d(−p ln max(p, ε))/dp, the derivative `entropy`'s composed form has: −(ln p + 1), or −ln ε below ε; `logp` is
+ * ln max(p, ε).
+ */
+const dNegPLogP = (p: number, logp: number) => (p >= EPS ? -(logp + 1) : -logp);
 
 /**
  * All modalities' losses in one op, `[local_0 … local_{M−1}, global_0 … global_{M−1}]`, from the gates read
  * once, in float64, with the closed-form gradient. Composed from tfjs ops (entropy per token and per marginal,
  * masked means, the hinge, per modality) the same takes ~70 kernels forward and more backward per MoE layer.
  * Definitions as `localEntropyLoss` and `globalEntropyLoss` (with weights w: Σ w·x / Σ w, 0 for no tokens).
+ * `p`: the gates' values, as validation read them.
  */
-function modalityEntropies(gates: tf.Tensor2D, weights: Float64Array[], threshold?: number): tf.Tensor1D {
-  const f = customGrad<tf.Tensor1D>(([g]) => {
-    const [S, E] = g.shape;
-    const p = g.dataSync() as Float32Array;
+function modalityEntropies(
+  gates: tf.Tensor2D,
+  p: Float32Array,
+  weights: Float64Array[],
+  threshold?: number,
+): tf.Tensor1D {
+  const f = customGrad<tf.Tensor1D>(() => {
+    const [S, E] = gates.shape;
     const M = weights.length;
+    // ln max(p, ε) per gate, kept for the backward pass.
+    const logp = new Float64Array(S * E);
     const h = new Float64Array(S);
     for (let s = 0; s < S; s++) {
       let v = 0;
-      for (let e = 0; e < E; e++) v -= p[s * E + e] * Math.log(Math.max(p[s * E + e], EPS));
+      for (let e = 0; e < E; e++) {
+        const i = s * E + e;
+        logp[i] = Math.log(Math.max(p[i], EPS));
+        v -= p[i] * logp[i];
+      }
       h[s] = v;
     }
     const out = new Float32Array(2 * M);
     const safe = new Float64Array(M);
     const marginal = new Float64Array(M * E);
+    const logMarginal = new Float64Array(M * E);
     const dGlobalDH = new Float64Array(M);
     weights.forEach((w, m) => {
       let n = 0;
@@ -87,7 +102,8 @@ function modalityEntropies(gates: tf.Tensor2D, weights: Float64Array[], threshol
       let H = 0;
       for (let e = 0; e < E; e++) {
         const q = (marginal[m * E + e] /= safe[m]);
-        H -= q * Math.log(Math.max(q, EPS));
+        logMarginal[m * E + e] = Math.log(Math.max(q, EPS));
+        H -= q * logMarginal[m * E + e];
       }
       out[m] = local / safe[m];
       if (threshold === undefined) {
@@ -107,10 +123,11 @@ function modalityEntropies(gates: tf.Tensor2D, weights: Float64Array[], threshol
         const dMarginal = new Float64Array(M * E);
         for (let m = 0; m < M; m++)
           for (let e = 0; e < E; e++)
-            dMarginal[m * E + e] = d[M + m] * dGlobalDH[m] * dNegPLogP(marginal[m * E + e]);
+            dMarginal[m * E + e] =
+              d[M + m] * dGlobalDH[m] * dNegPLogP(marginal[m * E + e], logMarginal[m * E + e]);
         for (let s = 0; s < S; s++)
           for (let e = 0; e < E; e++) {
-            const local = dNegPLogP(p[s * E + e]);
+            const local = dNegPLogP(p[s * E + e], logp[s * E + e]);
             let v = 0;
             for (let m = 0; m < M; m++) {
               const w = weights[m][s];

@@ -12,11 +12,8 @@ export function containsNaN(x: tf.Tensor): boolean {
   return tf.tidy(() => tf.any(tf.isNaN(x)).dataSync()[0] !== 0);
 }
 
-/**
- * Checks a per-token router matrix: 2-D, float32, at least one row and one column, no NaN.
- * `dims` names the two axes in the message, e.g. `[tokens, experts]`.
- */
-export function checkMatrix(fn: string, name: string, x: tf.Tensor, dims = '[tokens, experts]'): void {
+/** The shape and dtype checks of `checkMatrix` and `readMatrix` (everything but the NaN scan). */
+function checkMatrixShape(fn: string, name: string, x: tf.Tensor, dims: string): void {
   if (x == null) throw new Error(`${fn}: ${name} is required (a 2-D tensor ${dims}).`);
   if (x.rank !== 2) {
     throw new Error(`${fn}: ${name} must be 2-D ${dims}, got rank ${x.rank} with shape [${x.shape}].`);
@@ -25,7 +22,28 @@ export function checkMatrix(fn: string, name: string, x: tf.Tensor, dims = '[tok
   if (x.size < 1) {
     throw new Error(`${fn}: ${name} must have at least one row and one column, got shape [${x.shape}].`);
   }
+}
+
+/**
+ * Checks a per-token router matrix: 2-D, float32, at least one row and one column, no NaN.
+ * `dims` names the two axes in the message, e.g. `[tokens, experts]`.
+ */
+export function checkMatrix(fn: string, name: string, x: tf.Tensor, dims = '[tokens, experts]'): void {
+  checkMatrixShape(fn, name, x, dims);
   if (containsNaN(x)) throw new Error(`${fn}: ${name} contain NaN.`);
+}
+
+/**
+ * `checkMatrix` for losses computed on the host: the same checks, the NaN scan done on the values read back
+ * once, which it returns.
+ */
+export function readMatrix(fn: string, name: string, x: tf.Tensor, dims = '[tokens, experts]'): Float32Array {
+  checkMatrixShape(fn, name, x, dims);
+  const values = x.dataSync() as Float32Array;
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isNaN(values[i])) throw new Error(`${fn}: ${name} contain NaN.`);
+  }
+  return values;
 }
 
 /**
