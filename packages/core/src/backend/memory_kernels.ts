@@ -17,6 +17,13 @@ import { nativeBlas } from './native_blas.js';
  * - `Slice` reads its whole input out of the heap (a copy to JavaScript) before slicing it: 4 ms for LIMoE's
  *   image/text split of a `[128, 40, 128]` tower; `SplitV` (the gradient of `concat`) does so once per piece.
  *   Here outputs are copied from the heap in place, in runs as long as the slice's trailing whole axes allow.
+ * - `Tile` (also what `broadcastTo` and wasm's broadcasting comparisons run) moves one element at a time: 1.4 ms
+ *   to broadcast a `[1, 1, 128]` token to `[128, 1, 128]`, 2 ms for a `[128] == [128]ᵀ` label mask. Here the
+ *   input's innermost runs are copied once and each tiled block is then doubled in place (`copyWithin`).
+ * - Binary kernels outside XNNPACK (comparisons, logical ops, maximum/minimum, squared difference, int32
+ *   arithmetic) broadcast through a generic index loop: 2.4 ms for that `[128, 1] == [1, 128]` mask against
+ *   0.2 ms for the same comparison of two `[128, 128]` tensors. Here broadcast inputs are tiled to the output
+ *   shape first (the `Tile` above), then the kernel runs without broadcasting.
  * - `Transpose` of 4-byte elements runs on the native addon where it is built (a memcpy per run when the last
  *   axis stays last, as in attention's head moves: wasm's kernel moves one element at a time); else wasm's.
  */
@@ -27,6 +34,7 @@ interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
   incRef(dataId: tf.DataId): void;
+  disposeData(dataId: tf.DataId): boolean;
 }
 
 interface KernelArgs {
@@ -201,6 +209,106 @@ function sliceOnHeap(
 
 const onHeap = (x: tf.TensorInfo) => x.dtype !== 'string' && x.dtype !== 'complex64';
 
+/** Output blocks: `dst` holds `times` copies of its first `len` elements from `at` on (doubling copies). */
+function repeatBlock(
+  dst: Float32Array | Int32Array | Uint8Array,
+  at: number,
+  len: number,
+  times: number,
+): void {
+  for (let have = 1; have < times;) {
+    const n = Math.min(have, times - have);
+    dst.copyWithin(at + have * len, at, at + n * len);
+    have += n;
+  }
+}
+
+/** `tile(x, reps)` on the heap: out[i] = x[i mod shape] along every axis. */
+export function tileOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, reps: number[]): tf.TensorInfo {
+  const shape = x.shape;
+  const outShape = shape.map((d, i) => d * reps[i]);
+  const out = backend.makeOutput(outShape, x.dtype);
+  if (outShape.some((d) => d === 0)) return out;
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const rank = shape.length;
+  const outStrides = [...tf.util.computeStrides(outShape), 1];
+  const inStrides = [...tf.util.computeStrides(shape), 1];
+  const fill = (axis: number, from: number, at: number): void => {
+    if (axis === rank - 1) {
+      const n = shape[axis];
+      if (n < 16) for (let j = 0; j < n; j++) dst[at + j] = src[from + j];
+      else dst.set(src.subarray(from, from + n), at);
+    } else {
+      for (let i = 0; i < shape[axis]; i++)
+        fill(axis + 1, from + i * inStrides[axis], at + i * outStrides[axis]);
+    }
+    repeatBlock(dst, at, shape[axis] * outStrides[axis], reps[axis]);
+  };
+  if (rank === 0) dst[0] = src[0];
+  else fill(0, 0, 0);
+  return out;
+}
+
+/** A binary kernel whose broadcast inputs are tiled to the output shape first (same values, no index loop). */
+function broadcastByTile(original: tf.KernelConfig, floatsToo: boolean) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const same = tf.util.arraysEqual(a.shape, b.shape);
+    if (same || !onHeap(a) || !onHeap(b) || (!floatsToo && a.dtype === 'float32')) {
+      return original.kernelFunc(args as never) as tf.TensorInfo;
+    }
+    const backend = args.backend as WasmHeapBackend;
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const temps: tf.TensorInfo[] = [];
+    const full = (x: tf.TensorInfo): tf.TensorInfo => {
+      if (tf.util.arraysEqual(x.shape, outShape)) return x;
+      const padded = [...new Array<number>(outShape.length - x.shape.length).fill(1), ...x.shape];
+      const t = tileOnHeap(
+        backend,
+        { ...x, shape: padded },
+        outShape.map((d, i) => d / padded[i]),
+      );
+      temps.push(t);
+      return t;
+    };
+    const inputs = { a: full(a), b: full(b) };
+    try {
+      return original.kernelFunc({ ...args, inputs } as never) as tf.TensorInfo;
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  };
+}
+
+const BROADCAST_BY_TILE: Record<string, boolean> = {
+  Equal: true,
+  NotEqual: true,
+  Greater: true,
+  GreaterEqual: true,
+  Less: true,
+  LessEqual: true,
+  LogicalAnd: true,
+  LogicalOr: true,
+  Maximum: true,
+  Minimum: true,
+  SquaredDifference: true,
+  // Float32 sums, differences and products broadcast in XNNPACK, which is fast; int32 ones do not.
+  Add: false,
+  Sub: false,
+  Multiply: false,
+};
+
+function tile(original: tf.KernelConfig) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { reps } = (args.attrs ?? {}) as unknown as { reps: number[] };
+    if (!onHeap(x) || reps.length !== x.shape.length)
+      return original.kernelFunc(args as never) as tf.TensorInfo;
+    return tileOnHeap(args.backend as WasmHeapBackend, x, reps);
+  };
+}
+
 function slice(original: tf.KernelConfig) {
   return (args: KernelArgs): tf.TensorInfo => {
     const { x } = args.inputs as { x: tf.TensorInfo };
@@ -241,6 +349,13 @@ const WRAPPERS: Record<
   Transpose: transpose,
   Slice: slice,
   SplitV: splitV,
+  Tile: tile,
+  ...Object.fromEntries(
+    Object.entries(BROADCAST_BY_TILE).map(([name, floatsToo]) => [
+      name,
+      (o: tf.KernelConfig) => broadcastByTile(o, floatsToo),
+    ]),
+  ),
 };
 
 /** Wraps the wasm kernels above (once; a later call is a no-op). */

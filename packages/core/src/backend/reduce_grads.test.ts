@@ -68,4 +68,54 @@ describeEachBackend('Sum and Mean gradients', () => {
     await expectNoLeakedTensors(() => tf.grad(f)(x));
     tf.dispose([x, w]);
   });
+
+  it('Tile: each input element gets the sum of the gradients of its copies, at every rank, and passes FD', async () => {
+    const cases: Array<[number[], number[]]> = [
+      [[3], [4]],
+      [
+        [1, 1, 4],
+        [5, 1, 1],
+      ], // broadcastTo of a class token
+      [
+        [2, 3],
+        [2, 2],
+      ],
+      [
+        [2, 1, 2, 1, 2],
+        [1, 3, 2, 2, 1],
+      ], // rank 5: tfjs' own gradient stops at rank 4
+    ];
+    for (const [shape, reps] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(values(n, 5), shape);
+      const outShape = shape.map((d, i) => d * reps[i]);
+      const dy = tf.tensor(
+        values(
+          outShape.reduce((a, b) => a * b, 1),
+          6,
+        ),
+        outShape,
+      );
+      const dx = tf.grad((a: tf.Tensor) => tf.tile(a, reps))(x, dy);
+      // Reference: walk the output, adding each gradient into the input element it copied (float64).
+      const want = new Float64Array(n);
+      const dyv = dy.dataSync();
+      const outStrides = [...tf.util.computeStrides(outShape), 1];
+      const inStrides = [...tf.util.computeStrides(shape), 1];
+      for (let o = 0; o < dyv.length; o++) {
+        let i = 0;
+        for (let a = 0; a < shape.length; a++) {
+          const idx = Math.floor(o / outStrides[a]) % outShape[a];
+          i += (idx % shape[a]) * inStrides[a];
+        }
+        want[i] += dyv[o];
+      }
+      const got = dx.dataSync();
+      for (let i = 0; i < n; i++) expect(got[i]).toBeCloseTo(want[i], 5);
+      const f = (a: tf.Tensor) => tf.sum(tf.mul(tf.tile(a, reps), dy));
+      expect(checkGradients(f, [x]).maxRelativeError, `${shape} × ${reps}`).toBeLessThan(1e-3);
+      await expectNoLeakedTensors(() => tf.grad((a: tf.Tensor) => tf.tile(a, reps))(x, dy));
+      tf.dispose([x, dy, dx]);
+    }
+  });
 });

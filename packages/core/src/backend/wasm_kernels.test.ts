@@ -148,4 +148,130 @@ describe('wasm kernels', () => {
     expect(await countLeakedTensors(() => tf.split(t, [2, 3], 1))).toBe(0);
     t.dispose();
   });
+
+  it('Tile (wrapped: copied on the heap in place) equals the cpu backend at every rank, dtype and repetition', async () => {
+    const cases: Array<[number[], number[]]> = [
+      [[], []], // scalar
+      [[5], [3]],
+      [
+        [128, 1],
+        [1, 128],
+      ], // wasm's broadcasting comparisons tile both sides like this
+      [
+        [1, 1, 7],
+        [6, 1, 1],
+      ], // broadcastTo of a class token over a batch
+      [
+        [2, 3, 4],
+        [2, 1, 3],
+      ],
+      [
+        [3, 17],
+        [2, 2],
+      ], // rows of 16 or more are block copies
+      [
+        [2, 1, 3, 1, 2],
+        [1, 4, 1, 2, 3],
+      ], // rank 5
+      [
+        [2, 3],
+        [0, 2],
+      ], // empty output
+    ];
+    for (const [shape, reps] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: n }, (_, i) => i * 0.75 - 3);
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const r = await onBoth(() =>
+          tf.tidy(() => {
+            const x = tf.tensor(values, shape);
+            // (wasm's Cast of floats to bool keeps the low byte, so bools come from a comparison.)
+            const typed = dtype === 'bool' ? tf.greater(x, 0) : tf.cast(x, dtype);
+            return tf.cast(tf.tile(typed, reps), 'float32');
+          }),
+        );
+        expect(r.shape, `${shape} × ${reps}`).toEqual(shape.map((d, i) => d * reps[i]));
+        expect(Array.from(r.wasm), `${shape} × ${reps} ${dtype}`).toEqual(Array.from(r.cpu));
+      }
+    }
+    const b = await onBoth(() => tf.tidy(() => tf.broadcastTo(tf.tensor([1, 2, 3]), [4, 2, 3])));
+    expect(Array.from(b.wasm)).toEqual(Array.from(b.cpu));
+    const eq = await onBoth(() =>
+      tf.tidy(() => {
+        const l = tf.tensor1d([0, 3, 1, 3, 0], 'int32');
+        return tf.cast(tf.equal(tf.expandDims(l, 1), tf.expandDims(l, 0)), 'float32');
+      }),
+    );
+    expect(Array.from(eq.wasm)).toEqual(Array.from(eq.cpu));
+    await useBackend('wasm');
+    const t = tf.tensor([1, 2, 3, 4], [2, 2]);
+    expect(await countLeakedTensors(() => tf.tile(t, [3, 2]))).toBe(0);
+    t.dispose();
+  });
+
+  it('binary kernels that broadcast by tiling (comparisons, logical, max/min, int32 arithmetic) equal cpu', async () => {
+    const shapes: Array<[number[], number[]]> = [
+      [
+        [6, 1],
+        [1, 5],
+      ],
+      [[6, 5], [5]],
+      [
+        [2, 1, 3],
+        [4, 1],
+      ],
+      [[3], []],
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ];
+    const ops: Array<(a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = [
+      tf.equal,
+      tf.notEqual,
+      tf.greater,
+      tf.greaterEqual,
+      tf.less,
+      tf.lessEqual,
+      tf.maximum,
+      tf.minimum,
+      tf.squaredDifference,
+      tf.add,
+      tf.sub,
+      tf.mul,
+      (a, b) => tf.logicalAnd(tf.greater(a, 0), tf.greater(b, 0)),
+      (a, b) => tf.logicalOr(tf.greater(a, 0), tf.greater(b, 0)),
+    ];
+    for (const [sa, sb] of shapes) {
+      const na = sa.reduce((x, y) => x * y, 1);
+      const nb = sb.reduce((x, y) => x * y, 1);
+      for (const dtype of ['float32', 'int32'] as const) {
+        const a = () =>
+          tf.tensor(
+            Array.from({ length: na }, (_, i) => (i % 4) - 1.5),
+            sa,
+            dtype,
+          );
+        const b = () =>
+          tf.tensor(
+            Array.from({ length: nb }, (_, i) => (i % 3) - 1),
+            sb,
+            dtype,
+          );
+        for (const [k, op] of ops.entries()) {
+          const r = await onBoth(() => tf.tidy(() => tf.cast(op(a(), b()), 'float32')));
+          expect(Array.from(r.wasm), `op ${k} ${sa} ${sb} ${dtype}`).toEqual(Array.from(r.cpu));
+        }
+      }
+    }
+    await useBackend('wasm');
+    const x = tf.tensor([[1], [2], [3]], [3, 1], 'int32');
+    const y = tf.tensor([1, 2], [1, 2], 'int32');
+    expect(await countLeakedTensors(() => tf.equal(x, y))).toBe(0);
+    // The tiled copies are the backend's own buffers: none may outlive the kernel.
+    const buffers = tf.backend().numDataIds();
+    tf.dispose([tf.add(x, y), tf.equal(x, y), tf.tile(x, [2, 2])]);
+    expect(tf.backend().numDataIds()).toBe(buffers);
+    tf.dispose([x, y]);
+  });
 });
