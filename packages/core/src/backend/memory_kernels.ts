@@ -17,9 +17,9 @@ import { nativeBlas } from './native_blas.js';
  * - `Slice` reads its whole input out of the heap (a copy to JavaScript) before slicing it: 4 ms for LIMoE's
  *   image/text split of a `[128, 40, 128]` tower; `SplitV` (the gradient of `concat`) does so once per piece.
  *   Here outputs are copied from the heap in place, in runs as long as the slice's trailing whole axes allow.
- * - `Tile` (also what `broadcastTo` and wasm's broadcasting comparisons run) moves one element at a time: 1.4 ms
- *   to broadcast a `[1, 1, 128]` token to `[128, 1, 128]`, 2 ms for a `[128] == [128]ᵀ` label mask. Here the
- *   input's innermost runs are copied once and each tiled block is then doubled in place (`copyWithin`).
+ * - `Tile` (also what `broadcastTo` runs) moves one element at a time: ~1 ms to broadcast a `[1, 1, 128]` token
+ *   to `[128, 1, 128]`. Here the input's innermost runs are copied once and each tiled block is then doubled in
+ *   place (`copyWithin`).
  * - Binary kernels outside XNNPACK (comparisons, logical ops, maximum/minimum, squared difference, int32
  *   arithmetic) broadcast through a generic index loop: 2.4 ms for that `[128, 1] == [1, 128]` mask against
  *   0.2 ms for the same comparison of two `[128, 128]` tensors. Here broadcast inputs are tiled to the output
@@ -224,7 +224,7 @@ function repeatBlock(
 }
 
 /** `tile(x, reps)` on the heap: out[i] = x[i mod shape] along every axis. */
-export function tileOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, reps: number[]): tf.TensorInfo {
+function tileOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, reps: number[]): tf.TensorInfo {
   const shape = x.shape;
   const outShape = shape.map((d, i) => d * reps[i]);
   const out = backend.makeOutput(outShape, x.dtype);

@@ -8,14 +8,14 @@ import {
 } from '../testing/index.js';
 
 // The Sum and Mean gradients registered in reduce_grads.ts: each input element gets the output gradient of the
-// position it was reduced into (divided by the reduced size for Mean), exactly, on every backend.
+// position it was reduced into (divided by the reduced size for Mean), exactly, on every backend. Tile's last.
 
 function values(n: number, seed: number): Float32Array {
   const u = seededUniform(seed);
   return Float32Array.from({ length: n }, () => u() * 2 - 1);
 }
 
-describeEachBackend('Sum and Mean gradients', () => {
+describeEachBackend('Sum, Mean and Tile gradients', () => {
   const shape = [3, 4, 5];
   const cases: Array<[string, number | number[] | undefined, boolean]> = [
     ['all axes', undefined, false],

@@ -24,7 +24,7 @@ function broadcastBack(dy: tf.Tensor, x: tf.Tensor, axis: number | number[], sca
 }
 
 /** Σ over the repetitions of `tile(x, reps)`'s output gradient, in x's shape. */
-export function tileBack(dy: tf.Tensor, xShape: number[], reps: number[]): tf.Tensor {
+function tileBack(dy: tf.Tensor, xShape: number[], reps: number[]): tf.Tensor {
   if (reps.every((r) => r === 1)) return tf.reshape(dy, xShape);
   const split = xShape.flatMap((d, i) => [reps[i], d]);
   const repAxes = xShape.map((_, i) => 2 * i).filter((a) => split[a] !== 1);

@@ -156,7 +156,7 @@ describe('wasm kernels', () => {
       [
         [128, 1],
         [1, 128],
-      ], // wasm's broadcasting comparisons tile both sides like this
+      ], // how a broadcast comparison's [128, 1] side is tiled to a [128, 128] mask
       [
         [1, 1, 7],
         [6, 1, 1],
